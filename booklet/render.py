@@ -1,0 +1,159 @@
+"""Render stage: Jinja2 templates turn the project and its chapters into one HTML document.
+
+The loader looks in the project's ``templates/`` before the theme's, so a
+clinic overrides one partial (say, the cover) without copying the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext as gettext_module
+from dataclasses import dataclass
+from pathlib import Path
+
+from booklet.content import Chapter
+from booklet.project import FORMATS, Project, theme_dir, theme_file
+from booklet.review import Review
+
+RTL_LANGUAGES = {"ar", "fa", "he", "ur", "yi", "ps", "sd", "ug"}
+
+DEFAULT_DISCLAIMER = (
+    "This handout gives general information only. It is not medical advice and does "
+    "not replace talking with your care team. Always ask your doctor or nurse before "
+    "you start, stop or change any treatment.")
+DEFAULT_DISCLAIMER_SHORT = "General information only, not medical advice. Ask your care team."
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One PDF: a language in a format."""
+
+    language: str
+    format: str
+
+
+def is_rtl(language: str) -> bool:
+    return language.split("-")[0] in RTL_LANGUAGES
+
+
+def css_string(text: str) -> str:
+    """Quote text for a CSS content: value."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return f'"{escaped}"'
+
+
+def page_of_css(template: str) -> str:
+    """Turn 'Page {page} of {pages}' (translated) into a CSS content value with counters."""
+    parts = []
+    rest = template
+    while rest:
+        head, brace, tail = rest.partition("{")
+        if head:
+            parts.append(css_string(head))
+        if not brace:
+            break
+        name, _, rest = tail.partition("}")
+        parts.append({"page": "counter(page)", "pages": "counter(pages)"}.get(
+            name, css_string("{" + name + "}")))
+    return " ".join(parts) or '""'
+
+
+def babel_locale(language: str):
+    from babel import Locale
+
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (ValueError, LookupError):
+        return Locale.parse(language.split("-")[0])
+
+
+def format_date(date: dt.date | None, language: str) -> str:
+    if date is None:
+        return ""
+    from babel.dates import format_date as babel_format_date
+
+    return babel_format_date(date, format="long", locale=babel_locale(language))
+
+
+def language_name(language: str) -> str:
+    """The language's name in itself ("Español", "العربية"), for readers of that language."""
+    name = babel_locale(language).get_display_name(babel_locale(language)) or language
+    return name[:1].upper() + name[1:]
+
+
+def _environment(project: Project, translations: gettext_module.NullTranslations):
+    import jinja2
+
+    loader = jinja2.FileSystemLoader([str(project.root / "templates"),
+                                      str(theme_dir() / "templates")])
+    env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(
+        enabled_extensions=("html",), default_for_string=True),
+        extensions=["jinja2.ext.i18n"], undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True)
+    env.install_gettext_translations(translations, newstyle=False)
+    return env
+
+
+def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
+                review: Review | None,
+                translations: gettext_module.NullTranslations | None = None,
+                text: dict[str, str] | None = None, modified: str | None = None) -> str:
+    """Return the full HTML of one edition.
+
+    ``text`` carries the handout's own strings (title, subtitle, disclaimer,
+    sources) already translated; theme strings go through ``translations``.
+    """
+    from booklet import __version__
+
+    translations = translations or gettext_module.NullTranslations()
+    _ = translations.gettext
+    text = text or {}
+    language = edition.language
+    fmt = FORMATS[edition.format]
+    rtl = is_rtl(language)
+    stylesheets = [theme_file(project, "styles", "handout.css").as_uri(),
+                   theme_file(project, "styles", fmt.stylesheet).as_uri()]
+    custom = project.root / "styles" / "custom.css"
+    if custom.is_file():
+        stylesheets.append(custom.as_uri())
+    disclaimer = text.get("disclaimer") or project.disclaimer or _(DEFAULT_DISCLAIMER)
+    disclaimer_short = (text.get("disclaimer_short") or project.disclaimer_short
+                        or _(DEFAULT_DISCLAIMER_SHORT))
+    footer = f"{disclaimer_short} · {_('Version')} {project.version}"
+    created = project.published.isoformat() if project.published else ""
+    env = _environment(project, translations)
+    template = env.get_template("handout.html")
+    return template.render(
+        project=project,
+        format=fmt,
+        lang=language,
+        direction="rtl" if rtl else "ltr",
+        start="right" if rtl else "left",
+        end="left" if rtl else "right",
+        title=text.get("title") or project.title,
+        subtitle=text.get("subtitle", project.subtitle),
+        sources=text.get("sources") or list(project.sources),
+        keywords=", ".join(chapter.title for chapter in chapters),
+        chapters=chapters,
+        draft=review is None,
+        review=review,
+        review_date=format_date(review.approved_on, language) if review else "",
+        published=format_date(project.published, language),
+        next_review=format_date(project.next_review, language),
+        language_name=language_name(language),
+        language_names=[language_name(lang) for lang in project.languages],
+        disclaimer=disclaimer,
+        disclaimer_short=disclaimer_short,
+        footer_css=css_string(footer),
+        page_of_css=page_of_css(_("Page {page} of {pages}")),
+        logo=project.clinic.logo.as_uri() if project.clinic.logo else "",
+        stylesheets=stylesheets,
+        created=created,
+        modified=modified or created,
+        booklet_version=__version__,
+    )
+
+
+def stylesheet_roots(project: Project) -> list[Path]:
+    """Folders the renderer may read from: the project and the installed theme."""
+    return [project.root, theme_dir()]
