@@ -110,10 +110,13 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, str], str, int]
     if not lines or lines[0].strip() != "---":
         raise BookletError(f"{path}:1: a chapter starts with front matter: a line '---', "
                            "then 'title: ...', then '---'")
+    closing = next((i for i, line in enumerate(lines[1:], start=1) if line.strip() == "---"),
+                   None)
+    if closing is None:
+        raise BookletError(f"{path}:1: front matter is not closed; add a line '---' "
+                           "after the title")
     meta: dict[str, str] = {}
-    for number, line in enumerate(lines[1:], start=2):
-        if line.strip() == "---":
-            break
+    for number, line in enumerate(lines[1:closing], start=2):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         key, sep, value = line.partition(":")
@@ -125,12 +128,9 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, str], str, int]
             raise BookletError(f"{path}:{number}: unknown front matter key {key!r}; "
                                f"allowed: {', '.join(sorted(FRONT_MATTER_KEYS))}")
         meta[key] = value.strip().strip('"').strip("'")
-    else:
-        raise BookletError(f"{path}:1: front matter is not closed; add a line '---' "
-                           "after the title")
     if not meta.get("title"):
         raise BookletError(f"{path}:1: front matter has no title; add 'title: ...'")
-    return meta, "\n".join(lines[number:]), number + 1
+    return meta, "\n".join(lines[closing + 1:]), closing + 2
 
 
 def load_table(project: Project, name: str, where: str) -> Table:

@@ -1,0 +1,68 @@
+"""booklet.toml: the shipped project loads; each broken file gives its message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from booklet.errors import BookletError
+from booklet.project import load_project, theme_file
+from conftest import PROJECTS, REPO
+
+BROKEN = sorted((PROJECTS / "broken-config").glob("*.toml"))
+
+
+def test_shipped_handout_loads():
+    project = load_project(REPO)
+    assert project.title.startswith("Aggressive NK-cell leukemia")
+    assert project.clinic.name
+    assert project.published == dt.date(2026, 11, 1)
+    assert project.next_review > project.published
+    assert "en" in project.languages
+    assert project.warnings == ()
+
+
+@pytest.mark.parametrize("config", BROKEN, ids=lambda p: p.stem)
+def test_broken_config_names_key_and_fix(config: Path, tmp_path: Path):
+    expected = config.read_text().splitlines()[0].removeprefix("# expect: ")
+    shutil.copy(config, tmp_path / "booklet.toml")
+    with pytest.raises(BookletError) as error:
+        load_project(tmp_path)
+    message = error.value.format_message()
+    assert expected in message
+    assert str(tmp_path / "booklet.toml") in message
+
+
+def test_all_problems_reported_at_once(tmp_path: Path):
+    shutil.copy(PROJECTS / "broken-config" / "several-at-once.toml", tmp_path / "booklet.toml")
+    with pytest.raises(BookletError) as error:
+        load_project(tmp_path)
+    message = error.value.format_message()
+    for key in ("'title'", "'formats'", "'clinic.name'"):
+        assert key in message
+
+
+def test_unknown_key_warns_and_strict_refuses(tmp_path: Path):
+    (tmp_path / "booklet.toml").write_text(
+        'title = "T"\ncolour = "blue"\n[clinic]\nname = "C"\n')
+    project = load_project(tmp_path)
+    assert any("key 'colour': unknown key" in w for w in project.warnings)
+    with pytest.raises(BookletError, match="colour"):
+        load_project(tmp_path, strict=True)
+
+
+def test_missing_config_says_how_to_start(tmp_path: Path):
+    with pytest.raises(BookletError, match="booklet new DIR"):
+        load_project(tmp_path)
+
+
+def test_project_file_overrides_theme_file(tmp_path: Path):
+    (tmp_path / "booklet.toml").write_text('title = "T"\n[clinic]\nname = "C"\n')
+    project = load_project(tmp_path)
+    assert theme_file(project, "templates", "cover.html").parent.parent != tmp_path
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "cover.html").write_text("<p>own cover</p>")
+    assert theme_file(project, "templates", "cover.html") == tmp_path / "templates" / "cover.html"
