@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from booklet.project import Project
 
@@ -100,3 +101,217 @@ def check_project(project: Project, today: dt.date | None = None) -> list[Proble
         problems.append(Problem("warning", f"{project.config_path}: key 'sources'",
                                 "empty; list what the content is based on"))
     return problems
+
+
+# ---------------------------------------------------------------------------
+# Font coverage: fail the build rather than print empty boxes ("tofu")
+# ---------------------------------------------------------------------------
+
+# The font stacks of styles/handout.css, by language tag prefix ("" is the
+# html default). Keep the two in step: the check reads the same fonts the
+# page uses, so a character it passes is a character WeasyPrint can draw.
+FONT_STACKS: dict[str, tuple[str, ...]] = {
+    "": ("Noto Sans", "Noto Sans Arabic", "Noto Sans CJK SC"),
+    "zh": ("Noto Sans CJK SC", "Noto Sans"),
+    "zh-Hant": ("Noto Sans CJK TC", "Noto Sans"),
+    "ja": ("Noto Sans CJK JP", "Noto Sans"),
+    "ko": ("Noto Sans CJK KR", "Noto Sans"),
+    "ar": ("Noto Sans Arabic", "Noto Sans"),
+    "fa": ("Noto Sans Arabic", "Noto Sans"),
+    "ur": ("Noto Sans Arabic", "Noto Sans"),
+    "he": ("Noto Sans Hebrew", "Noto Sans"),
+    "yi": ("Noto Sans Hebrew", "Noto Sans"),
+    "hi": ("Noto Sans Devanagari", "Noto Sans"),
+    "mr": ("Noto Sans Devanagari", "Noto Sans"),
+    "ne": ("Noto Sans Devanagari", "Noto Sans"),
+    "bn": ("Noto Sans Bengali", "Noto Sans"),
+    "th": ("Noto Sans Thai", "Noto Sans"),
+}
+PROJECT_FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc", ".woff", ".woff2")
+VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                 "source", "track", "wbr"}
+CSS_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+
+
+@dataclass(frozen=True)
+class Font:
+    family: str  # the family asked for
+    file: str  # what fontconfig gave for it
+    index: int
+    matched: str  # the family fontconfig matched (differs when the font is missing)
+
+
+def font_stack(language: str) -> tuple[str, ...]:
+    """The font families the theme sets for a language, most specific tag first."""
+    parts = language.split("-")
+    for size in range(len(parts), 0, -1):
+        stack = FONT_STACKS.get("-".join(parts[:size]))
+        if stack:
+            return stack
+    return FONT_STACKS[""]
+
+
+def find_font(family: str) -> Font:
+    """Ask fontconfig which file it uses for a family (what Pango, and so WeasyPrint, gets)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["fc-match", "-f", "%{family}\t%{file}\t%{index}", family],
+                             capture_output=True, text=True, check=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        from booklet.errors import BookletError
+
+        raise BookletError(f"cannot check fonts: fc-match (fontconfig) failed: {exc}; "
+                           "install fontconfig (Debian: apt-get install fontconfig)") from None
+    names, file, index = (out.split("\t") + ["", "", "0"])[:3]
+    matched = names.split(",")
+    return Font(family, file, int(index or 0),
+                family if family in matched else matched[0])
+
+
+@cache
+def _cmap(file: str, index: int) -> frozenset[int]:
+    """Code points a font file has glyphs for (read once per process; CJK fonts are big)."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(file, fontNumber=index, lazy=True)
+    try:
+        return frozenset(font.getBestCmap() or {})
+    finally:
+        font.close()
+
+
+def _project_fonts(project: Project) -> list[Font]:
+    folder = project.root / "assets" / "fonts"
+    if not folder.is_dir():
+        return []
+    return [Font(path.stem, str(path), 0, path.stem) for path in sorted(folder.iterdir())
+            if path.suffix.lower() in PROJECT_FONT_SUFFIXES[:4]]
+
+
+def _text_by_language(html: str, language: str) -> dict[str, dict[str, str]]:
+    """Characters of the document per font language, each with some context.
+
+    An element's lang picks its own fonts only where the theme has a rule for
+    that language; otherwise it keeps its parent's, as the CSS cascade does
+    (English left untranslated in a Japanese edition is set in the Japanese font).
+
+    Text in <style> counts too (running headers and page numbers are CSS strings).
+    """
+    import unicodedata
+    from html.parser import HTMLParser
+
+    found: dict[str, dict[str, str]] = {}
+
+    def add(text: str, lang: str) -> None:
+        chars = found.setdefault(lang, {})
+        for index, ch in enumerate(text):
+            # Controls, format marks (bidi isolates, soft hyphens) and spaces draw nothing.
+            if ch in chars or unicodedata.category(ch) in ("Cc", "Cf") or ch.isspace() \
+                    or unicodedata.category(ch)[0] == "Z":
+                continue
+            chars[ch] = " ".join(text[max(0, index - 25):index + 25].split())
+
+    class Walker(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.stack: list[tuple[str, str]] = []
+
+        def lang(self) -> str:
+            return self.stack[-1][1] if self.stack else language
+
+        def handle_starttag(self, tag, attrs):
+            if tag in VOID_ELEMENTS:
+                return
+            lang = dict(attrs).get("lang") or ""
+            if tag != "html" and font_stack(lang) == FONT_STACKS[""]:
+                lang = self.lang()
+            self.stack.append((tag, lang or self.lang()))
+
+        def handle_endtag(self, tag):
+            for depth in range(len(self.stack) - 1, -1, -1):
+                if self.stack[depth][0] == tag:
+                    del self.stack[depth:]
+                    break
+
+        def handle_data(self, data):
+            tags = [t for t, _ in self.stack]
+            if "style" in tags:
+                for match in CSS_STRING.finditer(data):
+                    add(re.sub(r"\\(.)", r"\1", match.group(1)), self.lang())
+            elif "head" not in tags and "script" not in tags:
+                add(data, self.lang())
+
+    walker = Walker()
+    walker.feed(html)
+    walker.close()
+    return found
+
+
+def fallback_font(ch: str) -> str:
+    """An installed font that has ch (fontconfig's answer), or "" when none has it."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["fc-list", f":charset={ord(ch):x}", "family"],
+                             capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    families = sorted({line.split(",")[0].strip() for line in out.splitlines() if line.strip()})
+    return families[0] if families else ""
+
+
+def font_problems(project: Project, language: str, html: str) -> list[Problem]:
+    """Check every character of an edition against the fonts set for its language.
+
+    A character none of them has is an error if no installed font has it (it
+    would print as an empty box) and a warning if fontconfig would borrow it
+    from another font (it prints, in a face the theme did not choose).
+    """
+    problems = []
+    extra = _project_fonts(project)
+    for lang, chars in sorted(_text_by_language(html, language).items()):
+        fonts = [find_font(family) for family in font_stack(lang)] + extra
+        covered: set[int] = set()
+        for font in fonts:
+            if font.file:
+                covered |= _cmap(font.file, font.index)
+        missing = [ch for ch in chars if ord(ch) not in covered]
+        if not missing:
+            continue
+        tried = "; ".join(
+            f"{f.family} ({f.file})" if f.matched == f.family else
+            f"{f.family} (not installed; fontconfig gave {f.matched}, {f.file})"
+            for f in fonts)
+        borrowed = {ch: fallback_font(ch) for ch in missing[:20]}
+        tofu = [ch for ch in missing if not borrowed.get(ch, "")]
+        lent = [ch for ch in missing if borrowed.get(ch)]
+        where = f"{language} edition, text in lang={lang}"
+        if tofu:
+            listed = ", ".join(f"{ch!r} U+{ord(ch):04X} in \"{chars[ch]}\"" for ch in tofu[:8])
+            more = f" and {len(tofu) - 8} more" if len(tofu) > 8 else ""
+            problems.append(Problem(
+                "error", where,
+                f"no font covers {len(tofu)} character{'s' if len(tofu) > 1 else ''}: "
+                f"{listed}{more}; they would print as empty boxes. Fonts tried: {tried}. "
+                "Install a font that has them (Debian: fonts-noto-core, fonts-noto-cjk), "
+                "put one in assets/fonts/ with an @font-face rule in styles/custom.css, "
+                "or remove the characters"))
+        if lent:
+            listed = ", ".join(f"{ch!r} U+{ord(ch):04X} from {borrowed[ch]}" for ch in lent)
+            problems.append(Problem(
+                "warning", where,
+                f"{listed}: not in the fonts for this language ({tried}); printed with a "
+                "fallback font"))
+    return problems
+
+
+def require_font_coverage(project: Project, language: str, html: str) -> list[str]:
+    """Raise BookletError when an edition would print empty boxes; return the warnings."""
+    from booklet.errors import BookletError
+
+    problems = font_problems(project, language, html)
+    errors = [f"{p.where}: {p.message}" for p in problems if p.level == "error"]
+    if errors:
+        raise BookletError("\n".join(errors))
+    return [f"{p.where}: {p.message}" for p in problems]
