@@ -7,12 +7,13 @@ independent, so the matrix runs in worker processes, one per core.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from booklet.errors import BookletError
-from booklet.project import FORMATS, Project, load_project
+from booklet.project import FORMATS, Format, Project, load_project
 from booklet.render import Edition
 
 
@@ -23,10 +24,16 @@ class BuildResult:
     pages: int
     draft: bool
     warnings: tuple[str, ...] = field(default=())
+    sheets: Path | None = None  # booklets: the reading-order pages imposed for printing
 
 
 def edition_filename(project: Project, edition: Edition) -> str:
     return f"{project.slug}_{edition.language}_{edition.format}.pdf"
+
+
+def sheets_filename(project: Project, edition: Edition) -> str:
+    """Name of a booklet's imposed sheets, beside its reading-order PDF."""
+    return f"{project.slug}_{edition.language}_{edition.format}-sheets.pdf"
 
 
 def _as_project(project: Project | Path | str) -> Project:
@@ -36,7 +43,7 @@ def _as_project(project: Project | Path | str) -> Project:
 def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path | str = "dist",
                   *, strict: bool = False) -> BuildResult:
     """Render one edition to out_dir and report what happened."""
-    from booklet import content, pdf, render, review
+    from booklet import check, content, i18n, pdf, render, review
 
     project = _as_project(project)
     if edition.format not in FORMATS:
@@ -44,25 +51,89 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
     if edition.language not in project.languages:
         raise BookletError(f"--lang {edition.language!r}: not in {project.config_path} "
                            f"key 'languages' {list(project.languages)}; add it there first")
-    warnings: list[str] = []
+    localized = i18n.localize(project, edition.language, strict=strict)
+    warnings: list[str] = list(localized.warnings)
     chapters = content.load_chapters(project, edition.language, strict=strict,
-                                     warnings=warnings)
+                                     warnings=warnings,
+                                     translate_chapter=localized.translate_chapter,
+                                     translate=localized.translate)
     approval = review.approval(project, edition.language)
-    html = render.render_html(project, edition, chapters, review=approval,
-                              modified=pdf.source_date())
-    data = pdf.render_pdf(html, base_url=project.root,
-                          allowed_roots=render.stylesheet_roots(project),
-                          variant=FORMATS[edition.format].pdf_variant)
+    fmt = FORMATS[edition.format]
+
+    def html_for(notes_pages: int) -> str:
+        html = render.render_html(project, edition, chapters, review=approval,
+                                  modified=pdf.source_date(), notes_pages=notes_pages,
+                                  translations=localized.translations, text=localized.text)
+        html = localized.finish(html)
+        warnings.extend(w for w in check.require_font_coverage(project, edition.language, html)
+                        if w not in warnings)
+        return html
+
+    layout = _layout_padded(project, fmt, html_for, warnings)
+    data = pdf.write_layout(layout, image_dpi=fmt.image_dpi)
     out = pdf.write_pdf(data, Path(out_dir) / edition_filename(project, edition))
-    return BuildResult(edition, out, _page_count(data), approval is None, tuple(warnings))
+    sheets = None
+    if fmt.impose_on:
+        from booklet.impose import impose_saddle_stitch
+
+        sheets = impose_saddle_stitch(out, Path(out_dir) / sheets_filename(project, edition),
+                                      fmt.impose_on,
+                                      right_to_left=render.is_rtl(edition.language))
+    return BuildResult(edition, out, layout.pages, approval is None, tuple(warnings),
+                       sheets=sheets)
 
 
-def _page_count(data: bytes) -> int:
-    import io
+def _layout_padded(project: Project, fmt: Format, html_for: Callable[[int], str],
+                   warnings: list[str]):
+    """Lay out an edition; pad a booklet to a multiple of fmt.pad_to pages.
 
-    from pypdf import PdfReader
+    The padding is notes pages before the back cover, so the back cover stays
+    last and no page is blank. It needs the page count, so a booklet that is
+    not already a multiple of 4 is laid out a second time with the notes.
+    """
+    from booklet import pdf, render
 
-    return len(PdfReader(io.BytesIO(data)).pages)
+    def lay_out(notes_pages: int) -> pdf.Layout:
+        return pdf.layout_pdf(html_for(notes_pages), base_url=project.root,
+                              allowed_roots=render.stylesheet_roots(project),
+                              variant=fmt.pdf_variant)
+
+    layout = lay_out(0)
+    missing = -layout.pages % fmt.pad_to
+    if missing:
+        layout = lay_out(missing)
+        if layout.pages % fmt.pad_to:
+            raise BookletError(
+                f"format {fmt.name!r}: {layout.pages} pages after adding {missing} notes "
+                f"pages, not a multiple of {fmt.pad_to}: a notes page must fit on one page; "
+                "show fewer ruled lines (.notes-lines .line:nth-child(n+N) {display: none}) "
+                f"in styles/{fmt.stylesheet} or styles/custom.css")
+    if (fmt.pdf_variant or "").startswith("pdf/x") and \
+            "device-cmyk" not in layout.document.color_profiles:
+        warnings.append(
+            f"format {fmt.name!r}: no output intent (the print shop's ICC colour profile), "
+            "so a strict PDF/X check will reject the file; ask the shop for its profile, put "
+            f"it in assets/ and declare it in styles/custom-{fmt.name}.css: "
+            '@color-profile device-cmyk { src: url("../assets/PROFILE.icc"); '
+            "components: cyan, magenta, yellow, black; }")
+    if fmt.pad_to > 1 and _back_cover_pages(layout) > 1:
+        warnings.append(
+            f"format {fmt.name!r}: the back cover runs over {_back_cover_pages(layout)} pages, "
+            "so the folded booklet's outside back is not the whole back cover; shorten "
+            f"the sources or the clinic details in {project.config_path}")
+    return layout
+
+
+def _back_cover_pages(layout) -> int:
+    """Count the pages at the end laid out on the back-cover page type."""
+    count = 0
+    for page in reversed(layout.document.pages):
+        # WeasyPrint keeps the page type on its private page box; without it, skip the check.
+        page_type = getattr(getattr(page, "_page_box", None), "page_type", None)
+        if getattr(page_type, "name", None) != "back-cover":
+            break
+        count += 1
+    return count
 
 
 def build(project: Project | Path | str, edition: Edition, out_dir: Path | str = "dist") -> Path:

@@ -57,6 +57,9 @@ def build(project: Path, languages: tuple[str, ...], formats: tuple[str, ...],
             click.echo(_("warning: {}").format(warning), err=True)
         state = _("DRAFT") if result.draft else _("approved")
         click.echo(f"{result.path}  {result.pages} {_('pages')}  {state}")
+        if result.sheets:
+            note = _("imposed for duplex printing (flip on short edge), folding and stapling")
+            click.echo(f"{result.sheets}  {note}")
     drafts = sum(r.draft for r in results)
     if drafts:
         click.echo(_("{n} of {total} editions are drafts: not clinically reviewed "
@@ -127,6 +130,67 @@ def check(project: Path, strict: bool) -> None:
     if errors:
         raise BookletError(_("{n} problem(s) found.").format(n=len(errors)))
     click.echo(_("All checks passed."))
+
+
+@main.group()
+def i18n() -> None:
+    """Translation catalogs (gettext PO files) for the handout's languages."""
+
+
+@i18n.command()
+@PROJECT
+def extract(project: Path) -> None:
+    """Write locales/booklet.pot: every translatable segment with its file and line."""
+    from booklet.i18n import extract as extract_template
+    from booklet.project import load_project
+
+    click.echo(str(extract_template(load_project(project))))
+
+
+@i18n.command()
+@PROJECT
+def update(project: Path) -> None:
+    """Merge the template into locales/LANG/LC_MESSAGES/booklet.po for every language."""
+    from booklet.i18n import update as update_catalogs
+    from booklet.project import load_project
+
+    for path in update_catalogs(load_project(project)):
+        click.echo(str(path))
+
+
+@i18n.command()
+@PROJECT
+@click.option("--json", "as_json", is_flag=True, help=_("Print the counts as JSON."))
+def status(project: Path, as_json: bool) -> None:
+    """Show per language how much is translated, fuzzy or missing, and its review."""
+    from booklet.i18n import status as catalog_status
+    from booklet.project import load_project
+
+    rows = catalog_status(load_project(project))
+    if as_json:
+        import json
+
+        click.echo(json.dumps([row.as_dict() for row in rows], indent=2, ensure_ascii=False))
+        return
+    header = (_("language"), _("translated"), _("fuzzy"), _("untranslated"), _("done"),
+              _("review"))
+    click.echo(f"{header[0]:<13} {header[1]:>10} {header[2]:>6} {header[3]:>12} "
+               f"{header[4]:>6}  {header[5]}")
+    for row in rows:
+        review = row.review
+        if row.approved_by:
+            review += " " + _("by {name} on {date}").format(
+                name=row.approved_by, date=row.approved_on.isoformat())
+        if row.outdated and row.catalog is None:
+            review += "  " + _("(no catalog yet: booklet i18n update)")
+        elif row.outdated:
+            review += "  " + _("(catalog out of date: booklet i18n update)")
+        language = f"{row.language} ({_('source')})" if row.source else row.language
+        click.echo(f"{language:<13} {row.translated:>10} {row.fuzzy:>6} "
+                   f"{row.untranslated:>12} {row.percent:>5.1f}%  {review}")
+    for row in rows:
+        for problem in row.problems:
+            click.echo(_("error: {}").format(problem), err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -36,6 +36,10 @@ QUOTES = {
     "he": ("&#8218;", "&#8217;", "&#8222;", "&#8221;"),
 }
 
+# The comma between items of a list cell (drugs in a regimen), as each script writes it.
+LIST_SEPARATORS = {"ar": "\u060c ", "fa": "\u060c ", "ur": "\u060c ", "zh": "\u3001",
+                   "ja": "\u3001"}
+
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl", "dt",
     "em", "figcaption", "figure", "h2", "h3", "h4", "hr", "i", "img", "li", "ol", "p",
@@ -233,9 +237,13 @@ def _table_html(table: Table, translate: Translate, language: str) -> str:
     if table.caption:
         out.append(f"<caption>{inline_markdown(translate(table.caption), language)}</caption>")
     out.append("<thead><tr>")
+    labels = {}
     for col in table.columns:
-        out.append(f'<th scope="col" class="col-{col.key}">'
-                   f"{inline_markdown(translate(col.label), language)}</th>")
+        label = inline_markdown(translate(col.label), language)
+        # Plain text of the header, for layouts that put it beside each cell
+        # (large print stacks each row as "label: value" lines).
+        labels[col.key] = html.escape(html.unescape(re.sub(r"<[^>]*>", "", label)))
+        out.append(f'<th scope="col" class="col-{col.key}">{label}</th>')
     out.append("</tr></thead><tbody>")
     for row in table.rows:
         out.append("<tr>")
@@ -243,17 +251,20 @@ def _table_html(table: Table, translate: Translate, language: str) -> str:
             value = row.get(col.key, "")
             if col.is_list:
                 items = [i.strip() for i in value.split(",") if i.strip()]
-                cell = ", ".join(f'<span class="nobreak">{inline_markdown(translate(i), language)}'
-                                 "</span>" for i in items)
+                separator = LIST_SEPARATORS.get(language.split("-")[0], ", ")
+                cell = separator.join(
+                    f'<span class="nobreak">{inline_markdown(translate(i), language)}</span>'
+                    for i in items)
             else:
                 cell = inline_markdown(translate(value), language) if value else ""
             tag, scope = ("th", ' scope="row"') if index == 0 else ("td", "")
             nowrap = " nobreak" if col.nowrap else ""
-            out.append(f'<{tag}{scope} class="col-{col.key}{nowrap}">{cell}</{tag}>')
+            out.append(f'<{tag}{scope} class="col-{col.key}{nowrap}" '
+                       f'data-label="{labels[col.key]}">{cell}</{tag}>')
         out.append("</tr>")
     for _ in range(table.blank_rows):
-        out.append("<tr>" + "".join(f'<td class="col-{c.key}">&#160;</td>'
-                                    for c in table.columns) + "</tr>")
+        out.append("<tr>" + "".join(f'<td class="col-{c.key}" data-label="{labels[c.key]}">'
+                                    "&#160;</td>" for c in table.columns) + "</tr>")
     out.append("</tbody></table>")
     if table.source:
         out.append(f'<figcaption class="table-source">'
@@ -365,3 +376,102 @@ def load_chapters(project: Project, language: str | None = None, *,
                                    warnings=warnings)
         chapters.append(Chapter(path, slug, meta["title"], fragment, body))
     return chapters
+
+
+# Elements whose text is never turned into a glossary link: links already,
+# headings, the terms themselves, and table headers and captions.
+_NO_LINK_TAGS = {"a", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "th", "caption", "figcaption"}
+
+
+def _glossary_terms(fragment: str, used_ids: set[str]) -> tuple[str, list[tuple[str, str]]]:
+    """Give each <dt> an id; return the fragment and (term HTML, id) pairs.
+
+    "EBV (Epstein-Barr virus)" is looked up as "EBV" and as "Epstein-Barr virus".
+    """
+    terms: list[tuple[str, str]] = []
+
+    def name(match: re.Match) -> str:
+        term = match.group(1)
+        plain = html.unescape(re.sub(r"<[^>]*>", "", term))
+        # Without the invisible bidi marks that wrap text shown in another direction.
+        plain = re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", plain).strip()
+        base = re.sub(r"[^\w]+", "-", plain.lower()).strip("-") or "term"
+        anchor, n = f"glossary-{base}", 2
+        while anchor in used_ids:
+            anchor, n = f"glossary-{base}-{n}", n + 1
+        used_ids.add(anchor)
+        head, _, rest = plain.partition(" (")
+        for word in (head, rest.rstrip(")") if rest else ""):
+            if len(word.strip()) > 1:
+                terms.append((html.escape(word.strip(), quote=False), anchor))
+        return f'<dt id="{anchor}">{term}</dt>'
+
+    return re.sub(r"<dt>(.*?)</dt>", name, fragment, flags=re.S), terms
+
+
+def _term_pattern(term: str) -> re.Pattern:
+    """Whole words for alphabetic scripts; CJK has no spaces to stop at."""
+    before = r"(?<![\w-])" if re.match(r"[A-Za-z0-9]", term) else ""
+    after = r"(?![\w-])" if re.search(r"[A-Za-z0-9]$", term) else ""
+    return re.compile(before + re.escape(term) + after, re.IGNORECASE)
+
+
+def link_glossary(chapters: list[Chapter]) -> list[Chapter]:
+    """Link the first use of each glossary term in every other chapter to its definition.
+
+    For the screen edition, where a reader can click. A glossary is any
+    definition list (``Term`` / ``:   definition``) in a chapter.
+    """
+    used: set[str] = set()
+    glossaries: dict[int, str] = {}
+    terms: list[tuple[str, str]] = []
+    for index, chapter in enumerate(chapters):
+        if "<dt>" in chapter.html:
+            glossaries[index], found = _glossary_terms(chapter.html, used)
+            terms.extend(found)
+    if not terms:
+        return chapters
+    patterns = [(_term_pattern(term), anchor)
+                for term, anchor in sorted(terms, key=lambda t: -len(t[0]))]
+    linked = []
+    for index, chapter in enumerate(chapters):
+        if index in glossaries:
+            linked.append(Chapter(chapter.path, chapter.slug, chapter.title,
+                                  glossaries[index], chapter.text))
+            continue
+        remaining = list(patterns)
+        out, depth = [], 0
+        for piece in re.split(r"(<[^>]+>)", chapter.html):
+            tag = re.match(r"<(/?)([a-zA-Z0-9]+)", piece)
+            if tag:
+                if tag.group(2).lower() in _NO_LINK_TAGS and not piece.endswith("/>"):
+                    depth += -1 if tag.group(1) else 1
+                out.append(piece)
+                continue
+            if depth or not piece.strip():
+                out.append(piece)
+                continue
+            out.append(_link_first_uses(piece, remaining))
+        linked.append(Chapter(chapter.path, chapter.slug, chapter.title, "".join(out),
+                              chapter.text))
+    return linked
+
+
+def _link_first_uses(text: str, remaining: list[tuple[re.Pattern, str]]) -> str:
+    """Wrap the first match of each remaining term in text; drop linked terms from remaining."""
+    out = []
+    while True:
+        best = None
+        for entry in remaining:
+            match = entry[0].search(text)
+            if match and (best is None or match.start() < best[0].start()):
+                best = (match, entry)
+        if best is None:
+            out.append(text)
+            return "".join(out)
+        match, entry = best
+        # One link per definition: "EBV" and "Epstein-Barr virus" share one.
+        remaining[:] = [e for e in remaining if e[1] != entry[1]]
+        out.append(text[:match.start()])
+        out.append(f'<a class="glossary-link" href="#{entry[1]}">{match.group(0)}</a>')
+        text = text[match.end():]

@@ -54,8 +54,12 @@ def saddle_stitch_order(page_count: int) -> list[tuple[int, int]]:
     return [(n - i, i + 1) if i % 2 == 0 else (i + 1, n - i) for i in range(n // 2)]
 
 
-def impose_saddle_stitch(reading_pdf: Path, out: Path, sheet: str = "a4") -> Path:
+def impose_saddle_stitch(reading_pdf: Path, out: Path, sheet: str = "a4", *,
+                         right_to_left: bool = False) -> Path:
     """Impose reading_pdf two-up onto landscape sheets; write out atomically; return out.
+
+    A right_to_left booklet (Arabic, Hebrew) is bound on its right edge, so
+    every sheet side is mirrored: the front cover lands on the left half.
 
     sheet is "a4" (for A5 pages) or "letter" (for half-letter pages). Each page
     is placed at 100 % and centred in its half when it fits there; a page of
@@ -83,6 +87,8 @@ def impose_saddle_stitch(reading_pdf: Path, out: Path, sheet: str = "a4") -> Pat
 
     try:
         order = saddle_stitch_order(len(pages))
+        if right_to_left:
+            order = [(right, left) for left, right in order]
     except BookletError as e:
         raise BookletError(f"{reading_pdf}: {e.message}") from None
 

@@ -11,7 +11,11 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import re
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from booklet.errors import BookletError
@@ -56,9 +60,26 @@ def source_date() -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def render_pdf(html: str, *, base_url: Path, allowed_roots: list[Path],
-               variant: str | None = "pdf/ua-1") -> bytes:
-    """Lay out the HTML and return the PDF bytes (deterministic for the same HTML)."""
+@dataclass(frozen=True)
+class Layout:
+    """One edition laid out in pages but not yet written: count pages, then write."""
+
+    html: str
+    document: Any  # weasyprint.Document
+    variant: str | None
+
+    @property
+    def pages(self) -> int:
+        return len(self.document.pages)
+
+
+def layout_pdf(html: str, *, base_url: Path, allowed_roots: list[Path],
+               variant: str | None = "pdf/ua-1") -> Layout:
+    """Lay out the HTML into pages without writing a PDF yet.
+
+    Booklets need the page count before they are final (they are padded to a
+    multiple of 4), and laying out is most of the cost of a build.
+    """
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
@@ -66,15 +87,56 @@ def render_pdf(html: str, *, base_url: Path, allowed_roots: list[Path],
     fetcher = _sandboxed_fetcher(allowed_roots, refused)
     logger = logging.getLogger("weasyprint")
     logger.setLevel(logging.ERROR)
-    identifier = hashlib.md5(html.encode(), usedforsecurity=False).hexdigest().encode()
     try:
-        document = weasyprint.HTML(string=html, base_url=base_url.as_uri() + "/",
-                                   url_fetcher=fetcher)
-        return document.write_pdf(pdf_variant=variant, pdf_identifier=identifier,
-                                  custom_metadata=False)
+        source = weasyprint.HTML(string=html, base_url=base_url.as_uri() + "/",
+                                 url_fetcher=fetcher)
+        # The variant matters already here: PDF/X sets the output intent.
+        document = source.render(pdf_variant=variant)
     except FatalURLFetchingError as exc:
         reason = refused[0] if refused else str(exc)
         raise BookletError(f"refused to load {reason}") from None
+    if variant and variant.startswith("pdf/x") and not (
+            document.metadata.created and document.metadata.modified):
+        # WeasyPrint would stamp PDF/X files with the clock: never the same twice.
+        raise BookletError(f"{variant.upper()} needs a fixed date and none is known: set "
+                           "published = YYYY-MM-DD in booklet.toml (or SOURCE_DATE_EPOCH)")
+    return Layout(html, document, variant)
+
+
+def write_layout(layout: Layout, *, image_dpi: int | None = None) -> bytes:
+    """Write a laid-out edition as PDF bytes (deterministic for the same HTML)."""
+    identifier = hashlib.md5(layout.html.encode(), usedforsecurity=False).hexdigest()
+    options: dict[str, Any] = {}
+    if image_dpi:
+        options.update(dpi=image_dpi, optimize_images=True)
+    return layout.document.write_pdf(
+        pdf_variant=layout.variant, pdf_identifier=identifier.encode(),
+        custom_metadata=False, finisher=_stable_document_id(identifier), **options)
+
+
+def _stable_document_id(identifier: str):
+    """Replace the random XMP DocumentID WeasyPrint gives PDF/X-4 with one from the HTML.
+
+    Same inputs must give the same bytes; a random UUID in the metadata breaks that.
+    """
+    stable = f"xmp.did:{uuid.UUID(identifier)}".encode()
+
+    def finish(document, pdf) -> None:
+        reference = pdf.catalog.get("Metadata")
+        if reference is None:
+            return
+        stream = pdf.objects[int(bytes(reference).split()[0])]
+        stream.stream = [re.sub(rb"xmp\.did:[0-9a-fA-F-]{36}", stable, bytes(chunk))
+                         for chunk in stream.stream]
+
+    return finish
+
+
+def render_pdf(html: str, *, base_url: Path, allowed_roots: list[Path],
+               variant: str | None = "pdf/ua-1") -> bytes:
+    """Lay out the HTML and return the PDF bytes (deterministic for the same HTML)."""
+    return write_layout(layout_pdf(html, base_url=base_url, allowed_roots=allowed_roots,
+                                   variant=variant))
 
 
 def write_pdf(data: bytes, out: Path) -> Path:

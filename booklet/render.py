@@ -17,11 +17,18 @@ from booklet.review import Review
 
 RTL_LANGUAGES = {"ar", "fa", "he", "ur", "yi", "ps", "sd", "ug"}
 
-DEFAULT_DISCLAIMER = (
+
+def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
+    """Mark a string for ``booklet i18n extract``; it is translated where it is used."""
+    return message
+
+
+DEFAULT_DISCLAIMER = N_(
     "This handout gives general information only. It is not medical advice and does "
     "not replace talking with your care team. Always ask your doctor or nurse before "
     "you start, stop or change any treatment.")
-DEFAULT_DISCLAIMER_SHORT = "General information only, not medical advice. Ask your care team."
+DEFAULT_DISCLAIMER_SHORT = N_(
+    "General information only, not medical advice. Ask your care team.")
 
 
 @dataclass(frozen=True)
@@ -97,11 +104,13 @@ def _environment(project: Project, translations: gettext_module.NullTranslations
 def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
                 review: Review | None,
                 translations: gettext_module.NullTranslations | None = None,
-                text: dict[str, str] | None = None, modified: str | None = None) -> str:
+                text: dict[str, str] | None = None, modified: str | None = None,
+                notes_pages: int = 0) -> str:
     """Return the full HTML of one edition.
 
     ``text`` carries the handout's own strings (title, subtitle, disclaimer,
     sources) already translated; theme strings go through ``translations``.
+    ``notes_pages`` ruled pages go before the back cover, to pad a booklet.
     """
     from booklet import __version__
 
@@ -110,12 +119,19 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
     text = text or {}
     language = edition.language
     fmt = FORMATS[edition.format]
+    if fmt.link_glossary:
+        from booklet.content import link_glossary
+
+        chapters = link_glossary(chapters)
     rtl = is_rtl(language)
     stylesheets = [theme_file(project, "styles", "handout.css").as_uri(),
                    theme_file(project, "styles", fmt.stylesheet).as_uri()]
-    custom = project.root / "styles" / "custom.css"
-    if custom.is_file():
-        stylesheets.append(custom.as_uri())
+    # The project's own touches: for every format, then for this format only
+    # (say, styles/custom-press.css declaring the print shop's colour profile).
+    for name in ("custom.css", f"custom-{fmt.name}.css"):
+        custom = project.root / "styles" / name
+        if custom.is_file():
+            stylesheets.append(custom.as_uri())
     disclaimer = text.get("disclaimer") or project.disclaimer or _(DEFAULT_DISCLAIMER)
     disclaimer_short = (text.get("disclaimer_short") or project.disclaimer_short
                         or _(DEFAULT_DISCLAIMER_SHORT))
@@ -151,6 +167,7 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
         created=created,
         modified=modified or created,
         booklet_version=__version__,
+        notes_pages=notes_pages,
     )
 
 
