@@ -36,6 +36,15 @@ def sheets_filename(project: Project, edition: Edition) -> str:
     return f"{project.slug}_{edition.language}_{edition.format}-sheets.pdf"
 
 
+def _require_known(project: Project, edition: Edition) -> None:
+    """Refuse a language the project does not list or a format the theme lacks."""
+    if edition.format not in FORMATS:
+        raise BookletError(f"--format {edition.format!r}: allowed values: {', '.join(FORMATS)}")
+    if edition.language not in project.languages:
+        raise BookletError(f"--lang {edition.language!r}: not in {project.config_path} "
+                           f"key 'languages' {list(project.languages)}; add it there first")
+
+
 def _as_project(project: Project | Path | str) -> Project:
     return project if isinstance(project, Project) else load_project(project)
 
@@ -46,11 +55,7 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
     from booklet import check, content, i18n, pdf, render, review
 
     project = _as_project(project)
-    if edition.format not in FORMATS:
-        raise BookletError(f"--format {edition.format!r}: allowed values: {', '.join(FORMATS)}")
-    if edition.language not in project.languages:
-        raise BookletError(f"--lang {edition.language!r}: not in {project.config_path} "
-                           f"key 'languages' {list(project.languages)}; add it there first")
+    _require_known(project, edition)
     localized = i18n.localize(project, edition.language, strict=strict)
     warnings: list[str] = list(localized.warnings)
     chapters = content.load_chapters(project, edition.language, strict=strict,
@@ -153,12 +158,7 @@ def build_all(project: Project, languages: list[str] | None = None,
     editions = [Edition(lang, fmt) for lang in (languages or project.languages)
                 for fmt in (formats or project.formats)]
     for edition in editions:
-        if edition.language not in project.languages:
-            raise BookletError(f"--lang {edition.language!r}: not in {project.config_path} "
-                               f"key 'languages' {list(project.languages)}")
-        if edition.format not in FORMATS:
-            raise BookletError(f"--format {edition.format!r}: allowed values: "
-                               f"{', '.join(FORMATS)}")
+        _require_known(project, edition)
     jobs = jobs or min(len(editions), os.cpu_count() or 1)
     out_dir = Path(out_dir)
     if jobs <= 1 or len(editions) == 1:
