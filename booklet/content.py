@@ -305,7 +305,7 @@ def _resolve_images(fragment: str, project: Project, path: Path, body: str,
 
     def replace(match: re.Match) -> str:
         src = html.unescape(match.group(2))
-        where = f"{path}:{_line_of(body, match.group(2) if match.group(2) in body else src, first_line)}"
+        where = f"{path}:{_line_of(body, src, first_line)}"
         parts = urlsplit(src)
         if parts.scheme in ("http", "https", "ftp") or src.startswith("//"):
             raise BookletError(f"{where}: remote image {src!r} is not allowed (handouts "
@@ -333,6 +333,40 @@ def _resolve_images(fragment: str, project: Project, path: Path, body: str,
     return re.sub(r'(<img[^>]*?\ssrc=")([^"]*)(")', replace, fragment)
 
 
+def chapter_anchor(path: Path) -> str:
+    """The id a chapter's section gets: its front matter id, or the slug of its file name."""
+    meta, _, _ = split_front_matter(path, path.read_text(encoding="utf-8"))
+    return meta.get("id") or CHAPTER_FILE.match(path.name).group(2)
+
+
+def _resolve_links(fragment: str, path: Path, body: str, first_line: int) -> str:
+    """Turn links to other chapter files into links inside the PDF.
+
+    Writers link chapters as their Markdown editor previews them
+    (``[records](10-my-records.md)``); in the handout that is a page of the
+    same PDF. A link to any other local file would be dead once the PDF is
+    emailed, so it is refused.
+    """
+
+    def replace(match: re.Match) -> str:
+        href = html.unescape(match.group(2))
+        parts = urlsplit(href)
+        if parts.scheme or href.startswith(("#", "//")):
+            return match.group(0)
+        target = (path.parent / unquote(parts.path)).resolve()
+        if target.parent == path.parent.resolve() and CHAPTER_FILE.match(target.name) \
+                and target.is_file():
+            anchor = chapter_anchor(target)
+            if parts.fragment:
+                anchor = f"{anchor}-{parts.fragment}"
+            return f"{match.group(1)}#{html.escape(anchor)}{match.group(3)}"
+        raise BookletError(f"{path}:{_line_of(body, href, first_line)}: link {href!r} is not a "
+                           "chapter (NN-slug.md) of this handout; a handout can link to its "
+                           "chapters or to web addresses (https://...), not to local files")
+
+    return re.sub(r'(<a[^>]*?\shref=")([^"]*)(")', replace, fragment)
+
+
 def render_markdown(project: Project, path: Path, body: str, first_line: int, *,
                     slug: str, language: str, translate: Translate = _identity,
                     strict: bool = False, warnings: list[str] | None = None) -> str:
@@ -350,6 +384,7 @@ def render_markdown(project: Project, path: Path, body: str, first_line: int, *,
             lines[index] = token
     fragment = sanitize(_markdown(language, slug).convert("\n".join(lines)))
     fragment = _resolve_images(fragment, project, path, body, first_line, strict, warnings)
+    fragment = _resolve_links(fragment, path, body, first_line)
     for token, block in blocks.items():
         fragment = fragment.replace(f"<p>{token}</p>", block)
     return fragment

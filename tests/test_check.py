@@ -8,6 +8,7 @@ from pathlib import Path
 from booklet.check import check_project, plain_text, readability
 from booklet.content import load_chapters
 from booklet.project import load_project
+
 from conftest import REPO
 
 

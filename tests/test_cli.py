@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from booklet import __version__
 from booklet.cli import main
+
 from conftest import PROJECTS
 
 

@@ -10,6 +10,7 @@ import pytest
 from booklet.content import load_chapters, load_table, render_markdown
 from booklet.errors import BookletError
 from booklet.project import load_project
+
 from conftest import PROJECTS, REPO
 
 BROKEN = sorted((PROJECTS / "broken-chapters").glob("*.md"))
@@ -145,3 +146,19 @@ def test_markdown_in_translated_or_raw_text_is_sanitized_in_tables(tmp_path: Pat
     html = render_markdown(project, project_root / "chapters" / "01-test.md",
                            "Text <img src=x onerror=alert(1)>", 5, slug="t", language="en")
     assert "onerror" not in html
+
+
+def test_link_to_another_chapter_becomes_an_internal_link(tmp_path: Path):
+    make_project(tmp_path, "---\ntitle: T\n---\n\nSee [the records](02-records.md) and "
+                 "[a section](02-records.md#diary) or [the web](https://example.org).\n")
+    (tmp_path / "chapters" / "02-records.md").write_text("---\ntitle: R\n---\n")
+    html = render(tmp_path)
+    assert 'href="#records"' in html and 'href="#records-diary"' in html
+    assert 'href="https://example.org"' in html
+
+
+def test_link_to_a_local_file_is_refused_with_line(tmp_path: Path):
+    make_project(tmp_path, "---\ntitle: T\n---\n\nText.\n\n[form](../assets/form.pdf)\n")
+    with pytest.raises(BookletError, match=r"01-test.md:7: link '../assets/form.pdf' is not a "
+                       "chapter"):
+        render(tmp_path)

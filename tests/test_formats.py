@@ -21,13 +21,14 @@ import pypdfium2
 import pytest
 import tinycss2
 import tinycss2.color5
-from conftest import normalize
 from pypdf import PdfReader
 
 from booklet.build import build_all, build_edition
 from booklet.errors import BookletError
 from booklet.project import FORMATS, load_project, theme_dir
 from booklet.render import Edition, is_rtl
+
+from conftest import normalize
 
 FIXTURE = Path(__file__).resolve().parent / "projects" / "formats"
 LANGUAGES = ("ar", "zh-Hans")  # one right-to-left, one CJK

@@ -20,7 +20,6 @@ import pypdfium2
 import pytest
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
-from conftest import PROJECTS, REPO, normalize, page_texts
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
@@ -33,6 +32,8 @@ from booklet.errors import BookletError
 from booklet.project import load_project
 from booklet.render import Edition, format_date, language_name
 from booklet.review import approval, approve, catalog_path
+
+from conftest import PROJECTS, REPO, normalize, page_texts
 
 SHIPPED = ("es", "pt-BR", "zh-Hans", "ar")
 FIVE = PROJECTS / "five-scripts"

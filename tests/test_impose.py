@@ -91,7 +91,7 @@ def _fold_and_read(sides: list[tuple[int, int]]) -> list[int]:
     """
     assert len(sides) % 2 == 0
     sheets = []
-    for front, back in zip(sides[0::2], sides[1::2]):
+    for front, back in zip(sides[0::2], sides[1::2], strict=True):
         # Panels indexed by physical position on the sheet seen from the front.
         front_at = {"left": front[0], "right": front[1]}
         back_at = {"right": back[0], "left": back[1]}  # mirrored by the flip

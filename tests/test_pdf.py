@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from booklet.build import build_edition
 from booklet.errors import BookletError
 from booklet.render import Edition
+
 from conftest import PROJECTS, normalize, page_texts
 
 EN_A4 = Edition("en", "a4")

@@ -10,6 +10,7 @@ import pytest
 
 from booklet.errors import BookletError
 from booklet.project import load_project, theme_file
+
 from conftest import PROJECTS, REPO
 
 BROKEN = sorted((PROJECTS / "broken-config").glob("*.toml"))

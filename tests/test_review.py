@@ -12,6 +12,7 @@ from booklet.errors import BookletError
 from booklet.project import load_project
 from booklet.render import Edition
 from booklet.review import approval, approve, fingerprint
+
 from conftest import REPO, normalize, page_texts
 
 
