@@ -191,7 +191,8 @@ def table_files(project: Project) -> list[Path]:
 Translate = Callable[[str], str]
 
 
-def _identity(text: str) -> str:
+def unchanged(text: str) -> str:
+    """The translation of the source language: the text itself."""
     return text
 
 
@@ -368,7 +369,7 @@ def _resolve_links(fragment: str, path: Path, body: str, first_line: int) -> str
 
 
 def render_markdown(project: Project, path: Path, body: str, first_line: int, *,
-                    slug: str, language: str, translate: Translate = _identity,
+                    slug: str, language: str, translate: Translate = unchanged,
                     strict: bool = False, warnings: list[str] | None = None) -> str:
     """Turn a chapter body into sanitized HTML with tables and forms placed."""
     warnings = [] if warnings is None else warnings
@@ -392,7 +393,7 @@ def render_markdown(project: Project, path: Path, body: str, first_line: int, *,
 
 def load_chapters(project: Project, language: str | None = None, *,
                   translate_chapter: Callable[[Path, str], str] | None = None,
-                  translate: Translate = _identity, strict: bool = False,
+                  translate: Translate = unchanged, strict: bool = False,
                   warnings: list[str] | None = None) -> list[Chapter]:
     """Read and render every chapter; ``translate_chapter`` swaps in translated Markdown."""
     language = language or project.source_language

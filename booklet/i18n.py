@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from booklet.content import unchanged
 from booklet.errors import BookletError
 from booklet.files import write_atomic
 from booklet.project import PACKAGE_DIR, Project, theme_dir
@@ -685,10 +686,6 @@ class Localization:
         return (head + "".join(f"\n    {f}" for f in self.fallbacks),)
 
 
-def _identity(text: str) -> str:
-    return text
-
-
 def fallback_html(text: str, source_language: str, language: str) -> str:
     """Wrap source-language Markdown inline text so readers and screen readers see it is."""
     from booklet.render import is_rtl
@@ -762,7 +759,7 @@ def localize(project: Project, language: str, *, strict: bool = False) -> Locali
     """
     source = project.source_language
     if language == source:
-        return Localization(language, None, _identity, gettext.NullTranslations(), {})
+        return Localization(language, None, unchanged, gettext.NullTranslations(), {})
     path = catalog_path(project, language)
     catalog = read_catalog(path, language) if path.is_file() else None
     template = template_catalog(project)

@@ -132,12 +132,5 @@ def _stable_document_id(identifier: str):
     return finish
 
 
-def render_pdf(html: str, *, base_url: Path, allowed_roots: list[Path],
-               variant: str | None = "pdf/ua-1") -> bytes:
-    """Lay out the HTML and return the PDF bytes (deterministic for the same HTML)."""
-    return write_layout(layout_pdf(html, base_url=base_url, allowed_roots=allowed_roots,
-                                   variant=variant))
-
-
 def write_pdf(data: bytes, out: Path) -> Path:
     return write_atomic(out, data)
