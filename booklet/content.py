@@ -384,6 +384,9 @@ def render_markdown(project: Project, path: Path, body: str, first_line: int, *,
                                             language)
             lines[index] = token
     fragment = sanitize(_markdown(language, slug).convert("\n".join(lines)))
+    # A footnote's "back to text" arrow means nothing on paper, and its glyph (U+21A9)
+    # is missing from most text fonts.
+    fragment = re.sub(r'\s*<a[^>]*class="footnote-backref"[^>]*>.*?</a>', "", fragment)
     fragment = _resolve_images(fragment, project, path, body, first_line, strict, warnings)
     fragment = _resolve_links(fragment, path, body, first_line)
     for token, block in blocks.items():

@@ -77,6 +77,7 @@ A claim.[^1]
     assert "<table>" in html and "<td>1 mg</td>" in html
     assert "<dt>Term</dt>" in html and "<dd>" in html
     assert 'class="footnote"' in html
+    assert "footnote-backref" not in html and "\u21a9" not in html
     assert 'class="admonition keypoints"' in html
 
 
