@@ -334,10 +334,14 @@ def _resolve_images(fragment: str, project: Project, path: Path, body: str,
     return re.sub(r'(<img[^>]*?\ssrc=")([^"]*)(")', replace, fragment)
 
 
-def chapter_anchor(path: Path) -> str:
+def _anchor(meta: dict[str, str], path: Path) -> str:
     """The id a chapter's section gets: its front matter id, or the slug of its file name."""
-    meta, _, _ = split_front_matter(path, path.read_text(encoding="utf-8"))
     return meta.get("id") or CHAPTER_FILE.match(path.name).group(2)
+
+
+def chapter_anchor(path: Path) -> str:
+    meta, _, _ = split_front_matter(path, path.read_text(encoding="utf-8"))
+    return _anchor(meta, path)
 
 
 def _resolve_links(fragment: str, path: Path, body: str, first_line: int) -> str:
@@ -409,7 +413,7 @@ def load_chapters(project: Project, language: str | None = None, *,
         if translate_chapter:
             text = translate_chapter(path, text)
         meta, body, first_line = split_front_matter(path, text)
-        slug = meta.get("id") or CHAPTER_FILE.match(path.name).group(2)
+        slug = _anchor(meta, path)
         fragment = render_markdown(project, path, body, first_line, slug=slug,
                                    language=language, translate=translate, strict=strict,
                                    warnings=warnings)

@@ -66,12 +66,12 @@ def page_of_css(template: str) -> str:
 
 
 def babel_locale(language: str):
+    """The Babel locale for a BCP 47 tag, found the same way the catalogs find it."""
     from babel import Locale
 
-    try:
-        return Locale.parse(language.replace("-", "_"))
-    except (ValueError, LookupError):
-        return Locale.parse(language.split("-")[0])
+    from booklet.i18n import babel_locale_name
+
+    return Locale.parse(babel_locale_name(language))
 
 
 def format_date(date: dt.date | None, language: str) -> str:
@@ -84,7 +84,8 @@ def format_date(date: dt.date | None, language: str) -> str:
 
 def language_name(language: str) -> str:
     """The language's name in itself ("Español", "العربية"), for readers of that language."""
-    name = babel_locale(language).get_display_name(babel_locale(language)) or language
+    locale = babel_locale(language)
+    name = locale.get_display_name(locale) or language
     return name[:1].upper() + name[1:]
 
 
