@@ -151,6 +151,7 @@ def font_stack(language: str) -> tuple[str, ...]:
     return FONT_STACKS[""]
 
 
+@cache
 def find_font(family: str) -> Font:
     """Ask fontconfig which file it uses for a family (what Pango, and so WeasyPrint, gets)."""
     import subprocess
@@ -248,6 +249,7 @@ def _text_by_language(html: str, language: str) -> dict[str, dict[str, str]]:
     return found
 
 
+@cache
 def fallback_font(ch: str) -> str:
     """An installed font that has ch (fontconfig's answer), or "" when none has it."""
     import subprocess
@@ -283,9 +285,9 @@ def font_problems(project: Project, language: str, html: str) -> list[Problem]:
             f"{f.family} ({f.file})" if f.matched == f.family else
             f"{f.family} (not installed; fontconfig gave {f.matched}, {f.file})"
             for f in fonts)
-        borrowed = {ch: fallback_font(ch) for ch in missing[:20]}
-        tofu = [ch for ch in missing if not borrowed.get(ch, "")]
-        lent = [ch for ch in missing if borrowed.get(ch)]
+        borrowed = {ch: fallback_font(ch) for ch in missing}
+        tofu = [ch for ch in missing if not borrowed[ch]]
+        lent = [ch for ch in missing if borrowed[ch]]
         where = f"{language} edition, text in lang={lang}"
         if tofu:
             listed = ", ".join(f"{ch!r} U+{ord(ch):04X} in \"{chars[ch]}\"" for ch in tofu[:8])
