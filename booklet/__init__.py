@@ -21,11 +21,11 @@ def __getattr__(name: str):
 
         return load_project
     if name == "Edition":
-        from booklet.render import Edition
+        from booklet.core import Edition
 
         return Edition
     if name == "BookletError":
-        from booklet.errors import BookletError
+        from booklet.core import BookletError
 
         return BookletError
     raise AttributeError(name)

@@ -25,6 +25,22 @@ class BuildResult:
     draft: bool
     warnings: tuple[str, ...] = field(default=())
     sheets: Path | None = None  # booklets: the reading-order pages imposed for printing
+    fingerprint: str = ""  # the content fingerprint this edition was built from
+    approved_by: str = ""
+
+    def manifest_entry(self) -> dict:
+        """This edition's entry in dist/manifest.json."""
+        from booklet import __version__
+        from booklet.manifest import file_sha256
+
+        entry = {"file": self.path.name, "language": self.edition.language,
+                 "format": self.edition.format, "pages": self.pages,
+                 "sha256": file_sha256(self.path), "fingerprint": self.fingerprint,
+                 "approved": not self.draft, "approved_by": self.approved_by,
+                 "tool_version": __version__}
+        if self.sheets:
+            entry["sheets"] = {"file": self.sheets.name, "sha256": file_sha256(self.sheets)}
+        return entry
 
 
 def edition_filename(project: Project, edition: Edition) -> str:
@@ -85,7 +101,8 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
                                       fmt.impose_on,
                                       right_to_left=render.is_rtl(edition.language))
     return BuildResult(edition, out, layout.pages, approval is None, tuple(warnings),
-                       sheets=sheets)
+                       sheets=sheets, fingerprint=review.fingerprint(project, edition.language),
+                       approved_by=approval.approved_by if approval else "")
 
 
 def _layout_padded(project: Project, fmt: Format, html_for: Callable[[int], str],
@@ -162,7 +179,12 @@ def build_all(project: Project, languages: list[str] | None = None,
     jobs = jobs or min(len(editions), os.cpu_count() or 1)
     out_dir = Path(out_dir)
     if jobs <= 1 or len(editions) == 1:
-        return [build_edition(project, e, out_dir, strict=strict) for e in editions]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(_build_in_worker,
-                             [(project.root, e, out_dir, strict) for e in editions]))
+        results = [build_edition(project, e, out_dir, strict=strict) for e in editions]
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(_build_in_worker,
+                                    [(project.root, e, out_dir, strict) for e in editions]))
+    from booklet.manifest import record_editions
+
+    record_editions(out_dir, [result.manifest_entry() for result in results])
+    return results

@@ -19,7 +19,24 @@ PROJECT = click.argument("project", default=".", type=click.Path(file_okay=False
                                                                    path_type=Path))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: a BookletError from the library is one message and exit 1.
+
+    The library knows nothing of click; this is the one place that turns its
+    errors into what a person sees, never a traceback.
+    """
+
+    def invoke(self, ctx: click.Context):
+        from booklet.core import BookletError
+
+        try:
+            return super().invoke(ctx)
+        except BookletError as exc:
+            click.echo(_("error: {}").format(exc.message), err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="booklet")
 def main() -> None:
     """Build print-ready, multilingual patient handouts from Markdown chapters."""

@@ -1,14 +1,7 @@
-"""The one exception type for user errors, printed by the CLI without a traceback."""
+"""The one exception type for user errors (kept here for older imports; see core.py)."""
 
 from __future__ import annotations
 
-import click
+from booklet.core import BookletError, Problem
 
-
-class BookletError(click.ClickException):
-    """A problem the user can fix: says what, where (file:line or key) and how."""
-
-    exit_code = 1
-
-    def format_message(self) -> str:
-        return self.message
+__all__ = ["BookletError", "Problem"]

@@ -13,53 +13,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from booklet.errors import BookletError
+from booklet.core import FORMATS, BookletError, Format  # noqa: F401 (Format re-exported)
 
 CONFIG_NAME = "booklet.toml"
 PACKAGE_DIR = Path(__file__).resolve().parent
 
-
-@dataclass(frozen=True)
-class Format:
-    """A print profile: page geometry and what happens to the PDF afterwards."""
-
-    name: str
-    page_size: str  # CSS @page size
-    stylesheet: str  # theme file under styles/, layered on handout.css
-    pdf_variant: str = "pdf/ua-1"
-    impose_on: str | None = None  # sheet size for saddle-stitch imposition
-    bleed_mm: float = 0.0
-    pad_to: int = 1  # page count multiple (4 for booklets)
-    description: str = ""
-    marks: str = ""  # CSS printer's marks, e.g. "crop cross"
-    mirrored: bool = False  # facing pages: inner/outer margins, page numbers outside
-    image_dpi: int | None = None  # downsample images above this resolution
-    link_glossary: bool = False  # glossary words in the text link to their definitions
-
-
-FORMATS: dict[str, Format] = {
-    f.name: f
-    for f in (
-        Format("a4", "A4", "format-a4.css", description="A4 pages for office printers"),
-        Format("letter", "letter", "format-letter.css", description="US Letter pages"),
-        Format("a5-booklet", "A5", "format-a5-booklet.css", impose_on="a4", pad_to=4,
-               mirrored=True, description="A5 booklet, also imposed two-up on A4 sheets "
-               "for duplex printing (flip on short edge), folding and stapling"),
-        Format("half-letter-booklet", "5.5in 8.5in", "format-half-letter-booklet.css",
-               impose_on="letter", pad_to=4, mirrored=True,
-               description="Half-letter booklet, also imposed two-up on Letter sheets"),
-        Format("large-print", "A4", "format-large-print.css",
-               description="A4 large print: 18 pt body, stacked table"),
-        Format("press", "A4", "format-press.css", pdf_variant="pdf/x-4", bleed_mm=3,
-               marks="crop cross", description="A4 for a print shop: PDF/X-4, 3 mm bleed, "
-               "crop and registration marks"),
-        Format("press-x1a", "A4", "format-press-x1a.css", pdf_variant="pdf/x-1a", bleed_mm=3,
-               marks="crop cross", description="As press, but PDF/X-1a for print shops "
-               "that ask for it (no transparency)"),
-        Format("screen", "A4", "format-screen.css", image_dpi=150, link_glossary=True,
-               description="For email and the web: compact, linked, smallest file"),
-    )
-}
 
 BCP47 = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext as gettext_module
-from dataclasses import dataclass
 from pathlib import Path
 
 from booklet.content import Chapter
+from booklet.core import Edition  # noqa: F401 (re-exported)
 from booklet.project import FORMATS, Project, theme_dir, theme_file
 from booklet.review import Review
 
@@ -29,14 +29,6 @@ DEFAULT_DISCLAIMER = N_(
     "you start, stop or change any treatment.")
 DEFAULT_DISCLAIMER_SHORT = N_(
     "General information only, not medical advice. Ask your care team.")
-
-
-@dataclass(frozen=True)
-class Edition:
-    """One PDF: a language in a format."""
-
-    language: str
-    format: str
 
 
 def is_rtl(language: str) -> bool:

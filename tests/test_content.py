@@ -34,7 +34,7 @@ def test_broken_chapter_names_file_line_and_fix(chapter: Path, tmp_path: Path):
     make_project(tmp_path / "p", text)
     with pytest.raises(BookletError) as error:
         load_chapters(load_project(tmp_path / "p"))
-    assert expected in error.value.format_message()
+    assert expected in str(error.value)
 
 
 def test_chapters_follow_file_name_order():
@@ -136,7 +136,7 @@ def test_table_with_wrong_columns_names_file_and_row(tmp_path: Path):
         '[[columns]]\nkey = "a"\nlabel = "A"\n\n[[rows]]\nb = "x"\n')
     with pytest.raises(BookletError) as error:
         load_chapters(load_project(tmp_path))
-    message = error.value.format_message()
+    message = str(error.value)
     assert "t.toml: rows[0]: unknown column ['b']" in message
     assert "rows[0]: missing ['a']" in message
 

@@ -32,7 +32,7 @@ def test_broken_config_names_key_and_fix(config: Path, tmp_path: Path):
     shutil.copy(config, tmp_path / "booklet.toml")
     with pytest.raises(BookletError) as error:
         load_project(tmp_path)
-    message = error.value.format_message()
+    message = str(error.value)
     assert expected in message
     assert str(tmp_path / "booklet.toml") in message
 
@@ -41,7 +41,7 @@ def test_all_problems_reported_at_once(tmp_path: Path):
     shutil.copy(PROJECTS / "broken-config" / "several-at-once.toml", tmp_path / "booklet.toml")
     with pytest.raises(BookletError) as error:
         load_project(tmp_path)
-    message = error.value.format_message()
+    message = str(error.value)
     for key in ("'title'", "'formats'", "'clinic.name'"):
         assert key in message
 
