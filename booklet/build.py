@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from booklet.errors import BookletError
+from booklet.core import WARNING, BookletError, Problem, as_problems
 from booklet.project import FORMATS, Format, Project, load_project
 from booklet.render import Edition
 
@@ -23,10 +23,15 @@ class BuildResult:
     path: Path
     pages: int
     draft: bool
-    warnings: tuple[str, ...] = field(default=())
+    problems: tuple[Problem, ...] = field(default=())
     sheets: Path | None = None  # booklets: the reading-order pages imposed for printing
     fingerprint: str = ""  # the content fingerprint this edition was built from
     approved_by: str = ""
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The problems as text, for callers that print them."""
+        return tuple(str(p) for p in self.problems)
 
     def manifest_entry(self) -> dict:
         """This edition's entry in dist/manifest.json."""
@@ -73,7 +78,7 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
     project = _as_project(project)
     _require_known(project, edition)
     localized = i18n.localize(project, edition.language, strict=strict)
-    warnings: list[str] = list(localized.warnings)
+    warnings: list = list(as_problems(localized.warnings, "translation-incomplete"))
     chapters = content.load_chapters(project, edition.language, strict=strict,
                                      warnings=warnings,
                                      translate_chapter=localized.translate_chapter,
@@ -100,7 +105,7 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
         sheets = impose_saddle_stitch(out, Path(out_dir) / sheets_filename(project, edition),
                                       fmt.impose_on,
                                       right_to_left=render.is_rtl(edition.language))
-    return BuildResult(edition, out, layout.pages, approval is None, tuple(warnings),
+    return BuildResult(edition, out, layout.pages, approval is None, as_problems(warnings),
                        sheets=sheets, fingerprint=review.fingerprint(project, edition.language),
                        approved_by=approval.approved_by if approval else "")
 
@@ -132,17 +137,19 @@ def _layout_padded(project: Project, fmt: Format, html_for: Callable[[int], str]
                 f"in styles/{fmt.stylesheet} or styles/custom.css")
     if (fmt.pdf_variant or "").startswith("pdf/x") and \
             "device-cmyk" not in layout.document.color_profiles:
-        warnings.append(
+        warnings.append(Problem(
+            "pdfx-no-output-intent", WARNING,
             f"format {fmt.name!r}: no output intent (the print shop's ICC colour profile), "
-            "so a strict PDF/X check will reject the file; ask the shop for its profile, put "
-            f"it in assets/ and declare it in styles/custom-{fmt.name}.css: "
+            "so a strict PDF/X check will reject the file", hint="ask the shop for its "
+            f"profile, put it in assets/ and declare it in styles/custom-{fmt.name}.css: "
             '@color-profile device-cmyk { src: url("../assets/PROFILE.icc"); '
-            "components: cyan, magenta, yellow, black; }")
+            "components: cyan, magenta, yellow, black; }"))
     if fmt.pad_to > 1 and _back_cover_pages(layout) > 1:
-        warnings.append(
+        warnings.append(Problem(
+            "back-cover-overflow", WARNING,
             f"format {fmt.name!r}: the back cover runs over {_back_cover_pages(layout)} pages, "
-            "so the folded booklet's outside back is not the whole back cover; shorten "
-            f"the sources or the clinic details in {project.config_path}")
+            "so the folded booklet's outside back is not the whole back cover",
+            hint=f"shorten the sources or the clinic details in {project.config_path}"))
     return layout
 
 

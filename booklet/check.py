@@ -12,18 +12,12 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from booklet.core import ERROR, WARNING, BookletError, Problem
 from booklet.project import Project
 
 MAX_GRADE = 8.0
 MAX_SENTENCE_WORDS = 20.0
 PERCENT_OR_FIGURE = re.compile(r"\d+(?:[.,]\d+)?\s?%")
-
-
-@dataclass(frozen=True)
-class Problem:
-    level: str  # "error" or "warning"
-    where: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -69,13 +63,14 @@ def check_project(project: Project, today: dt.date | None = None) -> list[Proble
             score = readability(plain_text(chapter.html))
             if score.grade > MAX_GRADE:
                 problems.append(Problem(
-                    "error", str(chapter.path), f"Flesch-Kincaid grade {score.grade:.1f} is "
-                    f"above {MAX_GRADE:.0f}; use shorter sentences and everyday words"))
+                    "readability-grade", ERROR, f"Flesch-Kincaid grade {score.grade:.1f} is "
+                    f"above {MAX_GRADE:.0f}", str(chapter.path),
+                    "use shorter sentences and everyday words"))
             if score.words_per_sentence > MAX_SENTENCE_WORDS:
                 problems.append(Problem(
-                    "error", str(chapter.path), f"{score.words_per_sentence:.1f} words per "
-                    f"sentence on average, above {MAX_SENTENCE_WORDS:.0f}; split long "
-                    "sentences"))
+                    "sentence-length", ERROR, f"{score.words_per_sentence:.1f} words per "
+                    f"sentence on average, above {MAX_SENTENCE_WORDS:.0f}", str(chapter.path),
+                    "split long sentences"))
     prose = " ".join(plain_text(c.html) for c in chapters)
     for path in table_files(project):
         table = load_table(project, path.stem, str(path))
@@ -84,22 +79,26 @@ def check_project(project: Project, today: dt.date | None = None) -> list[Proble
                 for figure in PERCENT_OR_FIGURE.findall(value):
                     if figure.replace(" ", "") not in prose.replace(" ", ""):
                         problems.append(Problem(
-                            "error", f"{path}: rows[{index}].{key}",
-                            f"the figure {figure!r} is not mentioned in any chapter's text; "
+                            "figure-not-in-prose", ERROR,
+                            f"the figure {figure!r} is not mentioned in any chapter's text",
+                            f"{path}: rows[{index}].{key}",
                             "explain it in the prose so readers and reviewers see it twice"))
     if project.published is None:
-        problems.append(Problem("error", f"{project.config_path}: key 'published'",
-                                "missing; add published = YYYY-MM-DD"))
+        problems.append(Problem("date-missing", ERROR, "missing",
+                                f"{project.config_path}: key 'published'",
+                                "add published = YYYY-MM-DD"))
     if project.next_review is None:
-        problems.append(Problem("error", f"{project.config_path}: key 'next_review'",
-                                "missing; add next_review = YYYY-MM-DD"))
+        problems.append(Problem("date-missing", ERROR, "missing",
+                                f"{project.config_path}: key 'next_review'",
+                                "add next_review = YYYY-MM-DD"))
     elif project.next_review < today:
-        problems.append(Problem("warning", f"{project.config_path}: key 'next_review'",
-                                f"{project.next_review} has passed; review the content and "
-                                "set a new date"))
+        problems.append(Problem("review-overdue", WARNING, f"{project.next_review} has passed",
+                                f"{project.config_path}: key 'next_review'",
+                                "review the content and set a new date"))
     if not project.sources:
-        problems.append(Problem("warning", f"{project.config_path}: key 'sources'",
-                                "empty; list what the content is based on"))
+        problems.append(Problem("sources-empty", WARNING, "empty",
+                                f"{project.config_path}: key 'sources'",
+                                "list what the content is based on"))
     return problems
 
 
@@ -160,8 +159,6 @@ def find_font(family: str) -> Font:
         out = subprocess.run(["fc-match", "-f", "%{family}\t%{file}\t%{index}", family],
                              capture_output=True, text=True, check=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError) as exc:
-        from booklet.errors import BookletError
-
         raise BookletError(f"cannot check fonts: fc-match (fontconfig) failed: {exc}; "
                            "install fontconfig (Debian: apt-get install fontconfig)") from None
     names, file, index = (out.split("\t") + ["", "", "0"])[:3]
@@ -293,7 +290,7 @@ def font_problems(project: Project, language: str, html: str) -> list[Problem]:
             listed = ", ".join(f"{ch!r} U+{ord(ch):04X} in \"{chars[ch]}\"" for ch in tofu[:8])
             more = f" and {len(tofu) - 8} more" if len(tofu) > 8 else ""
             problems.append(Problem(
-                "error", where,
+                "font-missing", ERROR, location=where, message=
                 f"no font covers {len(tofu)} character{'s' if len(tofu) > 1 else ''}: "
                 f"{listed}{more}; they would print as empty boxes. Fonts tried: {tried}. "
                 "Install a font that has them (Debian: fonts-noto-core, fonts-noto-cjk), "
@@ -302,18 +299,16 @@ def font_problems(project: Project, language: str, html: str) -> list[Problem]:
         if lent:
             listed = ", ".join(f"{ch!r} U+{ord(ch):04X} from {borrowed[ch]}" for ch in lent)
             problems.append(Problem(
-                "warning", where,
+                "font-borrowed", WARNING, location=where, message=
                 f"{listed}: not in the fonts for this language ({tried}); printed with a "
                 "fallback font"))
     return problems
 
 
-def require_font_coverage(project: Project, language: str, html: str) -> list[str]:
+def require_font_coverage(project: Project, language: str, html: str) -> list[Problem]:
     """Raise BookletError when an edition would print empty boxes; return the warnings."""
-    from booklet.errors import BookletError
-
     problems = font_problems(project, language, html)
-    errors = [f"{p.where}: {p.message}" for p in problems if p.level == "error"]
+    errors = [p for p in problems if p.level == ERROR]
     if errors:
-        raise BookletError("\n".join(errors))
-    return [f"{p.where}: {p.message}" for p in problems]
+        raise BookletError.from_problems(errors)
+    return problems

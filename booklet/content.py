@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from booklet.core import WARNING, Problem
 from booklet.errors import BookletError
+from booklet.files import read_text
 from booklet.project import Project
 
 CHAPTER_FILE = re.compile(r"^(\d+)-([a-z0-9-]+)\.md$")
@@ -144,9 +146,9 @@ def load_table(project: Project, name: str, where: str) -> Table:
         raise BookletError(f"{where}: '::: table {name}' but {path} does not exist; "
                            f"create it or fix the name")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as exc:
-        raise BookletError(f"{path}: not valid TOML: {exc}") from None
+        raise BookletError(f"{path}: not valid TOML: {exc}; fix that line") from None
     problems = []
     columns = []
     for index, col in enumerate(raw.get("columns", [])):
@@ -161,7 +163,15 @@ def load_table(project: Project, name: str, where: str) -> Table:
                         "and label")
     keys = {c.key for c in columns}
     rows = []
-    for index, row in enumerate(raw.get("rows", [])):
+    rows_raw = raw.get("rows", [])
+    if not isinstance(rows_raw, list):
+        problems.append(f"rows: got {rows_raw!r}; expected [[rows]] tables")
+        rows_raw = []
+    for index, row in enumerate(rows_raw):
+        if not isinstance(row, dict):
+            problems.append(f"rows[{index}]: got {row!r}; each row is a [[rows]] table with "
+                            "one quoted string per column, like plan = \"...\"")
+            continue
         unknown = set(row) - keys
         missing = keys - set(row)
         if unknown:
@@ -175,7 +185,8 @@ def load_table(project: Project, name: str, where: str) -> Table:
             problems.append(f"rows[{index}]: {bad} must be quoted strings")
         rows.append({k: str(v) for k, v in row.items()})
     blank_rows = raw.get("blank_rows", 0)
-    if not isinstance(blank_rows, int) or not 0 <= blank_rows <= 60:
+    if isinstance(blank_rows, bool) or not isinstance(blank_rows, int) \
+            or not 0 <= blank_rows <= 60:
         problems.append(f"blank_rows: got {blank_rows!r}; expected a whole number 0-60")
         blank_rows = 0
     if problems:
@@ -294,10 +305,30 @@ def _directive_html(project: Project, name: str, arg: str, where: str,
 
 
 def _line_of(source: str, needle: str, first_line: int) -> int:
+    """The line of the Markdown source that holds needle, as written or entity-encoded."""
     for offset, line in enumerate(source.split("\n")):
-        if needle in line:
+        if needle in line or needle in html.unescape(line):
             return first_line + offset
     return first_line
+
+
+MAX_NESTING = 12
+_NESTED_LINE = re.compile(r"^((?:[ \t]*>)*)([ \t]*)(?:[-*+]|\d+[.)])?")
+
+
+def _check_nesting(path: Path, body: str, first_line: int) -> None:
+    """Refuse lists and quotes nested deeper than any reader follows.
+
+    Markdown and WeasyPrint both recurse per level; hundreds of levels end in a
+    RecursionError deep inside them, so stop here with the chapter and line.
+    """
+    for offset, line in enumerate(body.split("\n")):
+        quotes, indent = _NESTED_LINE.match(line).group(1, 2)
+        depth = quotes.count(">") + len(indent.expandtabs(4)) // 4
+        if depth > MAX_NESTING:
+            raise BookletError(f"{path}:{first_line + offset}: lists or quotes nested "
+                               f"{depth} levels deep (at most {MAX_NESTING}); flatten the "
+                               "list or split it into several")
 
 
 def _resolve_images(fragment: str, project: Project, path: Path, body: str,
@@ -327,7 +358,9 @@ def _resolve_images(fragment: str, project: Project, path: Path, body: str,
             message = f"{where}: image {src!r} not found ({target})"
             if strict:
                 raise BookletError(message + "; add the file or fix the path")
-            warnings.append(message + "; left out of this draft build")
+            warnings.append(Problem("image-missing", WARNING, f"image {src!r} not found "
+                                    f"({target}); left out of this draft build", where,
+                                    "add the file or fix the path"))
             return ""
         return f"{match.group(1)}{html.escape(target.as_uri())}{match.group(3)}"
 
@@ -340,7 +373,7 @@ def _anchor(meta: dict[str, str], path: Path) -> str:
 
 
 def chapter_anchor(path: Path) -> str:
-    meta, _, _ = split_front_matter(path, path.read_text(encoding="utf-8"))
+    meta, _, _ = split_front_matter(path, read_text(path))
     return _anchor(meta, path)
 
 
@@ -377,6 +410,7 @@ def render_markdown(project: Project, path: Path, body: str, first_line: int, *,
                     strict: bool = False, warnings: list[str] | None = None) -> str:
     """Turn a chapter body into sanitized HTML with tables and forms placed."""
     warnings = [] if warnings is None else warnings
+    _check_nesting(path, body, first_line)
     blocks: dict[str, str] = {}
     lines = body.split("\n")
     for index, line in enumerate(lines):
@@ -406,10 +440,7 @@ def load_chapters(project: Project, language: str | None = None, *,
     language = language or project.source_language
     chapters = []
     for path in chapter_files(project):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise BookletError(f"{path}: not UTF-8 text ({exc}); save it as UTF-8") from None
+        text = read_text(path)
         if translate_chapter:
             text = translate_chapter(path, text)
         meta, body, first_line = split_front_matter(path, text)

@@ -92,6 +92,12 @@ class Problem:
         return Problem(self.code, ERROR, self.message, self.location, self.hint)
 
 
+def as_problems(items, code: str = "warning", level: str = WARNING) -> tuple[Problem, ...]:
+    """Problems from a mix of Problems and plain strings (stages not yet converted)."""
+    return tuple(item if isinstance(item, Problem) else Problem(code, level, str(item))
+                 for item in items)
+
+
 class BookletError(Exception):
     """A problem the user can fix: says what, where (file:line or key) and how.
 

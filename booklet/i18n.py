@@ -372,6 +372,9 @@ def read_catalog(path: Path, language: str):
     """Read a PO file with Babel; a broken file is a BookletError with file:line."""
     from babel.messages.pofile import PoFileError, read_po
 
+    if path.read_bytes()[:3] == b"\xef\xbb\xbf":
+        raise BookletError(f"{path}:1: the catalog starts with a UTF-8 byte-order mark "
+                           "(BOM); save it as UTF-8 without BOM (Poedit does)")
     try:
         with path.open("rb") as fileobj:
             return read_po(fileobj, locale=babel_locale_name(language), abort_invalid=True,

@@ -53,10 +53,17 @@ def source_date() -> str | None:
     if not value:
         return None
     try:
-        moment = dt.datetime.fromtimestamp(int(value), tz=dt.UTC)
+        seconds = int(value)
     except ValueError:
         raise BookletError(f"SOURCE_DATE_EPOCH={value!r} is not a whole number of "
                            "seconds since 1970; unset it or fix it") from None
+    try:
+        moment = dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        raise BookletError(f"SOURCE_DATE_EPOCH={value!r} is out of range (a date between "
+                           "1970 and 9999 is needed); unset it or fix it") from None
+    if seconds < 0:
+        raise BookletError(f"SOURCE_DATE_EPOCH={value!r} is before 1970; unset it or fix it")
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

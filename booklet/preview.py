@@ -9,7 +9,11 @@ from booklet.files import write_atomic
 
 
 def parse_pages(spec: str, page_count: int) -> list[int]:
-    """Turn '1,3,5-7' or 'all' into 1-based page numbers within the document."""
+    """Turn '1,3,5-7' or 'all' into 1-based page numbers within the document.
+
+    A range reaching past the end stops at the last page ('3-999' is pages 3 to
+    the end), so a large number cannot make the preview render without end.
+    """
     if spec.strip().lower() == "all":
         return list(range(1, page_count + 1))
     pages: list[int] = []
@@ -18,16 +22,18 @@ def parse_pages(spec: str, page_count: int) -> list[int]:
         try:
             if "-" in part:
                 first, last = (int(x) for x in part.split("-", 1))
-                pages.extend(range(first, last + 1))
             else:
-                pages.append(int(part))
+                first = last = int(part)
         except ValueError:
             raise BookletError(f"--pages {spec!r}: use numbers and ranges like '1,3,5-7' "
                                "or 'all'") from None
-    outside = [p for p in pages if not 1 <= p <= page_count]
-    if outside:
-        raise BookletError(f"--pages {spec!r}: page {outside[0]} does not exist; the PDF has "
-                           f"{page_count} pages")
+        if first > last:
+            raise BookletError(f"--pages {spec!r}: the range {part!r} is empty; write the "
+                               f"first page first, like '{last}-{first}'")
+        if not 1 <= first <= page_count:
+            raise BookletError(f"--pages {spec!r}: page {first} does not exist; the PDF has "
+                               f"{page_count} pages")
+        pages.extend(p for p in range(first, min(last, page_count) + 1) if p not in pages)
     return pages
 
 

@@ -13,7 +13,15 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from booklet.core import FORMATS, BookletError, Format  # noqa: F401 (Format re-exported)
+from booklet.core import (  # noqa: F401 (Format re-exported)
+    ERROR,
+    FORMATS,
+    WARNING,
+    BookletError,
+    Format,
+    Problem,
+)
+from booklet.files import read_text
 
 CONFIG_NAME = "booklet.toml"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -49,7 +57,11 @@ class Project:
     sources: tuple[str, ...] = ()
     disclaimer: str = ""
     disclaimer_short: str = ""
-    warnings: tuple[str, ...] = field(default=(), compare=False)
+    problems: tuple[Problem, ...] = field(default=(), compare=False)  # warnings only
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(str(p) for p in self.problems)
 
     @property
     def config_path(self) -> Path:
@@ -90,18 +102,25 @@ def _slugify(text: str) -> str:
 
 
 class _Problems:
-    """Collects every problem in one pass; raised together at the end."""
+    """Collects every problem in one pass, as values; the caller decides what is fatal."""
 
     def __init__(self, path: Path):
         self.path = path
-        self.errors: list[str] = []
-        self.warnings: list[str] = []
+        self.all: list[Problem] = []
 
-    def error(self, key: str, message: str) -> None:
-        self.errors.append(f"{self.path}: key '{key}': {message}")
+    def error(self, key: str, message: str, code: str = "config-invalid") -> None:
+        self.all.append(Problem(code, ERROR, message, f"{self.path}: key '{key}'"))
 
-    def warn(self, key: str, message: str) -> None:
-        self.warnings.append(f"{self.path}: key '{key}': {message}")
+    def warn(self, key: str, message: str, code: str = "config-unknown-key") -> None:
+        self.all.append(Problem(code, WARNING, message, f"{self.path}: key '{key}'"))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.all if p.level == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.all if p.level == WARNING]
 
 
 KNOWN_KEYS = {
@@ -118,7 +137,7 @@ def _text(raw: dict, key: str, problems: _Problems, *, required: bool = False,
     full = f"{prefix}{key}"
     if value is None:
         if required:
-            problems.error(full, f'is required: add {key} = "..."')
+            problems.error(full, f'is required: add {key} = "..."', "config-missing")
         return ""
     if not isinstance(value, str):
         problems.error(full, f"got {value!r} ({type(value).__name__}); expected a quoted string")
@@ -161,8 +180,9 @@ def _string_list(raw: dict, key: str, problems: _Problems) -> list[str]:
 def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
     """Read root/booklet.toml, check every key, and return the Project.
 
-    Raises BookletError listing all problems at once. Unknown keys are warnings
-    (kept in ``Project.warnings``); with ``strict`` they are errors too.
+    Raises BookletError listing all problems at once (``.problems`` holds
+    them as values). Unknown keys are warnings (kept in ``Project.problems``);
+    with ``strict`` they are errors too.
     """
     root = Path(root).resolve()
     path = root / CONFIG_NAME
@@ -172,12 +192,10 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
             f"{where}: no {CONFIG_NAME} found. Run the command inside a handout project, "
             "pass its folder, or create one with: booklet new DIR")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise BookletError(f"{path}: not valid TOML: {exc}. Check quotes and brackets "
                            "on that line.") from None
-    except UnicodeDecodeError as exc:
-        raise BookletError(f"{path}: not UTF-8 text ({exc}); save the file as UTF-8.") from None
 
     problems = _Problems(path)
     for key in sorted(set(raw) - KNOWN_KEYS):
@@ -238,7 +256,7 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
     clinic = Clinic(name="")
     if not isinstance(clinic_raw, dict):
         problems.error("clinic", "is required: add a [clinic] table with at least "
-                       'name = "..." (and phone, email, address, website)')
+                       'name = "..." (and phone, email, address, website)', "config-missing")
     else:
         for key in sorted(set(clinic_raw) - CLINIC_KEYS):
             problems.warn(f"clinic.{key}", "unknown key (allowed: "
@@ -275,17 +293,17 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
     disclaimer = _text(disclaimer_raw, "text", problems, prefix="disclaimer.")
     disclaimer_short = _text(disclaimer_raw, "short", problems, prefix="disclaimer.")
 
-    if strict and problems.warnings:
-        problems.errors.extend(problems.warnings)
-    if problems.errors:
-        count = len(problems.errors)
-        raise BookletError(f"{count} problem{'s' if count > 1 else ''} in {path}:\n"
-                           + "\n".join(f"  {e}" for e in problems.errors))
+    errors = problems.all if strict else problems.errors
+    if errors:
+        errors = [p.as_error() for p in errors]
+        count = len(errors)
+        raise BookletError.from_problems(
+            errors, f"{count} problem{'s' if count > 1 else ''} in {path}:")
     return Project(
         root=root, title=title, subtitle=subtitle, slug=slug,
         source_language=source_language, languages=tuple(languages),
         formats=tuple(formats), version=version.strip(), published=published,
         next_review=next_review, sources=tuple(sources), clinic=clinic,
         disclaimer=disclaimer, disclaimer_short=disclaimer_short,
-        warnings=tuple(problems.warnings),
+        problems=tuple(problems.warnings),
     )

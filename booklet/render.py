@@ -94,8 +94,45 @@ def _environment(project: Project, translations: gettext_module.NullTranslations
     return env
 
 
-def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
-                review: Review | None,
+def render_html(project: Project, edition: Edition, chapters: list[Chapter],
+                **options) -> str:
+    """Return the full HTML of one edition; a broken template is a BookletError."""
+    import jinja2
+
+    try:
+        return _render_html(project, edition, chapters, **options)
+    except jinja2.TemplateError as exc:
+        raise _template_error(project, exc) from None
+
+
+def _template_error(project: Project, exc: Exception) -> Exception:
+    """A template problem as the file and line of the template that has it."""
+    import jinja2
+
+    from booklet.core import BookletError
+
+    where = ""
+    if getattr(exc, "filename", None) and getattr(exc, "lineno", None):
+        where = f"{exc.filename}:{exc.lineno}"
+    else:
+        # Jinja rewrites the traceback so that a template's frames carry its file and line.
+        tb = exc.__traceback__
+        while tb is not None:
+            name = tb.tb_frame.f_code.co_filename
+            if name.endswith(".html"):
+                where = f"{name}:{tb.tb_lineno}"
+            tb = tb.tb_next
+    where = where or str(project.root / "templates")
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return BookletError(
+            f"{where}: template {exc.name!r} not found; a template can include only the "
+            f"files in {project.root / 'templates'} or the theme, by a relative name like "
+            "'cover.html'")
+    return BookletError(f"{where}: template error: {exc}; fix the template")
+
+
+def _render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
+                 review: Review | None,
                 translations: gettext_module.NullTranslations | None = None,
                 text: dict[str, str] | None = None, modified: str | None = None,
                 notes_pages: int = 0) -> str:

@@ -14,8 +14,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from booklet.errors import BookletError
-from booklet.files import write_atomic
+from booklet.core import ERROR, BookletError, Problem
+from booklet.files import read_text, write_atomic
 from booklet.project import Project
 
 REVIEWS_NAME = "reviews.toml"
@@ -57,23 +57,75 @@ def fingerprint(project: Project, language: str) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+def _review_problems(path: Path, raw: dict) -> tuple[dict[str, Review], list[Problem]]:
+    """Every entry of reviews.toml checked at once; what is valid, and what is not."""
+    fix = "re-run booklet approve --lang LANG --by NAME for that language"
+    problems: list[Problem] = []
+    reviews: dict[str, Review] = {}
+
+    def bad(key: str, message: str) -> None:
+        problems.append(Problem("review-invalid", ERROR, message,
+                                f"{path}: key '{key}'", fix))
+
+    for key in sorted(set(raw) - {"languages"}):
+        bad(key, "unknown key; reviews.toml holds only [languages.LANG] tables")
+    languages = raw.get("languages", {})
+    if not isinstance(languages, dict):
+        bad("languages", f"got {languages!r}; expected tables like [languages.en]")
+        return reviews, problems
+    for language, entry in languages.items():
+        key = f"languages.{language}"
+        if not isinstance(entry, dict):
+            bad(key, f"got {entry!r}; expected a table with approved_by, approved_on "
+                "and fingerprint")
+            continue
+        by, on, fp = (entry.get(k) for k in ("approved_by", "approved_on", "fingerprint"))
+        valid = True
+        if not isinstance(by, str) or name_problem(by):
+            bad(f"{key}.approved_by", f"got {by!r}; " + (name_problem(by) if isinstance(
+                by, str) else "expected the reviewer's name as a quoted string"))
+            valid = False
+        if isinstance(on, dt.datetime) or not isinstance(on, dt.date):
+            bad(f"{key}.approved_on", f"got {on!r}; expected a date without quotes, "
+                "like approved_on = 2026-11-01")
+            valid = False
+        if not isinstance(fp, str) or not fp.startswith("sha256:"):
+            bad(f"{key}.fingerprint", f"got {fp!r}; expected \"sha256:...\" as written "
+                "by booklet approve")
+            valid = False
+        if valid:
+            reviews[language] = Review(language, by, on, fp)
+    return reviews, problems
+
+
 def load_reviews(project: Project) -> dict[str, Review]:
+    """Read reviews.toml; every problem in it is reported at once, with its key."""
     path = project.root / REVIEWS_NAME
     if not path.is_file():
         return {}
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as exc:
-        raise BookletError(f"{path}: not valid TOML: {exc}") from None
-    reviews = {}
-    for language, entry in raw.get("languages", {}).items():
-        try:
-            reviews[language] = Review(language, str(entry["approved_by"]),
-                                       entry["approved_on"], str(entry["fingerprint"]))
-        except (KeyError, TypeError) as exc:
-            raise BookletError(f"{path}: key 'languages.{language}': missing {exc}; "
-                               "re-run booklet approve for this language") from None
+        raise BookletError(f"{path}: not valid TOML: {exc}; fix that line or delete the "
+                           "file and approve again") from None
+    reviews, problems = _review_problems(path, raw)
+    if problems:
+        raise BookletError.from_problems(problems)
     return reviews
+
+
+MAX_NAME = 100
+
+
+def name_problem(name: str) -> str:
+    """Why a reviewer's name cannot be recorded, or "" when it can."""
+    if not name.strip():
+        return "the reviewer's name is empty"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "the name has a line break or another control character; give it on one line"
+    if len(name) > MAX_NAME:
+        return f"the name is longer than {MAX_NAME} characters"
+    return ""
 
 
 def approval(project: Project, language: str) -> Review | None:
@@ -84,28 +136,25 @@ def approval(project: Project, language: str) -> Review | None:
     return None
 
 
-def _toml_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def approve(project: Project, language: str, approved_by: str,
             on: dt.date | None = None) -> Review:
     """Record that approved_by signed off this language's current content."""
+    import tomli_w
+
     if language not in project.languages:
         raise BookletError(f"{project.config_path}: key 'languages': {language!r} is not "
                            f"one of {list(project.languages)}; add it there first")
-    if not approved_by.strip():
-        raise BookletError("approve: --by needs the reviewer's name")
+    problem = name_problem(approved_by)
+    if problem:
+        raise BookletError(f"--by {approved_by!r}: {problem}")
     review = Review(language, approved_by.strip(), on or dt.date.today(),
                     fingerprint(project, language))
     reviews = load_reviews(project)
     reviews[language] = review
-    lines = ["# Clinical sign-off per language, written by `booklet approve`.",
-             "# Editing content changes its fingerprint and makes that language a draft.", ""]
-    for lang in sorted(reviews):
-        r = reviews[lang]
-        lines += [f'[languages."{lang}"]', f"approved_by = {_toml_string(r.approved_by)}",
-                  f"approved_on = {r.approved_on.isoformat()}",
-                  f"fingerprint = {_toml_string(r.fingerprint)}", ""]
-    write_atomic(project.root / REVIEWS_NAME, "\n".join(lines).encode())
+    data = {"languages": {lang: {"approved_by": r.approved_by, "approved_on": r.approved_on,
+                                 "fingerprint": r.fingerprint}
+                          for lang, r in sorted(reviews.items())}}
+    header = ("# Clinical sign-off per language, written by `booklet approve`.\n"
+              "# Editing content changes its fingerprint and makes that language a draft.\n\n")
+    write_atomic(project.root / REVIEWS_NAME, (header + tomli_w.dumps(data)).encode())
     return review

@@ -15,6 +15,8 @@ def create_project(directory: Path, *, title: str | None = None,
                    today: dt.date | None = None) -> Path:
     """Copy the scaffold into an empty or new folder, filling in title and dates."""
     root = Path(directory).resolve()
+    if root.exists() and not root.is_dir():
+        raise BookletError(f"{root}: is a file, not a folder; choose a new folder name")
     if root.exists() and any(root.iterdir()):
         raise BookletError(f"{root}: folder is not empty; choose a new folder name")
     today = today or dt.date.today()
