@@ -83,6 +83,7 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
                                      warnings=warnings,
                                      translate_chapter=localized.translate_chapter,
                                      translate=localized.translate)
+    warnings.extend(check.stylesheet_problems(project))
     approval = review.approval(project, edition.language)
     fmt = FORMATS[edition.format]
 

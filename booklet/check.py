@@ -95,10 +95,71 @@ def check_project(project: Project, today: dt.date | None = None) -> list[Proble
         problems.append(Problem("review-overdue", WARNING, f"{project.next_review} has passed",
                                 f"{project.config_path}: key 'next_review'",
                                 "review the content and set a new date"))
+    problems.extend(stylesheet_problems(project))
     if not project.sources:
         problems.append(Problem("sources-empty", WARNING, "empty",
                                 f"{project.config_path}: key 'sources'",
                                 "list what the content is based on"))
+    return problems
+
+
+CSS_POSITION = re.compile(r"\s*at (\d+):(\d+)")
+
+
+def stylesheet_problems(project: Project) -> list[Problem]:
+    """What WeasyPrint ignores in the project's own stylesheets, each with file and line.
+
+    WeasyPrint logs an invalid declaration with a line and column but not the
+    file, and goes on without it; parsing each file on its own tells which.
+    """
+    import logging
+
+    from booklet.project import theme_dir
+
+    folder = project.root / "styles"
+    paths = sorted(folder.glob("*.css")) if folder.is_dir() else []
+    if folder.resolve() == (theme_dir() / "styles").resolve():
+        # The theme's own files (this repository's handout): the tests check those.
+        paths = [path for path in paths if path.name.startswith("custom")]
+    if not paths:
+        return []
+    import weasyprint
+
+    from booklet.pdf import _sandboxed_fetcher
+    from booklet.render import stylesheet_roots
+
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("weasyprint")
+    handler, level = Collect(logging.WARNING), logger.level
+    problems = []
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    try:
+        for path in paths:
+            records.clear()
+            try:
+                weasyprint.CSS(filename=str(path),
+                               url_fetcher=_sandboxed_fetcher(stylesheet_roots(project), []))
+            except Exception as exc:  # noqa: BLE001 (any parse failure is the file's problem)
+                problems.append(Problem("css-unreadable", ERROR, f"cannot be read: {exc}",
+                                        str(path), "fix the stylesheet"))
+                continue
+            for record in records:
+                message = record.getMessage()
+                match = CSS_POSITION.search(message)
+                line = match.group(1) if match else ""
+                text = CSS_POSITION.sub("", message).strip().rstrip(".")
+                problems.append(Problem("css-ignored", WARNING, f"{text} (WeasyPrint skips it)",
+                                        f"{path}:{line}" if line else str(path),
+                                        "fix or remove the declaration"))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
     return problems
 
 

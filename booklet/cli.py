@@ -23,7 +23,8 @@ class _Commands(click.Group):
     """The command group: a BookletError from the library is one message and exit 1.
 
     The library knows nothing of click; this is the one place that turns its
-    errors into what a person sees, never a traceback.
+    errors into what a person sees, never a traceback. An OSError that a
+    stage did not turn into a BookletError still names its file.
     """
 
     def invoke(self, ctx: click.Context):
@@ -34,12 +35,71 @@ class _Commands(click.Group):
         except BookletError as exc:
             click.echo(_("error: {}").format(exc.message), err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:
+            where = exc.filename or _("a file")
+            click.echo(_("error: {where}: {reason}; check the path and its permissions")
+                       .format(where=where, reason=exc.strerror or exc), err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="booklet")
 def main() -> None:
     """Build print-ready, multilingual patient handouts from Markdown chapters."""
+
+
+def _output_folder(folder: Path, option: str) -> Path:
+    """Make sure the output folder exists and takes files, or say which option to fix."""
+    import tempfile
+
+    from booklet.core import BookletError
+
+    if folder.exists() and not folder.is_dir():
+        raise BookletError(_("{option} {folder}: is a file, not a folder; choose a folder")
+                           .format(option=option, folder=folder))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise BookletError(_("{option} {folder}: cannot write there ({reason}); choose a "
+                             "folder you can write to").format(
+            option=option, folder=folder, reason=exc.strerror or exc)) from None
+    return folder
+
+
+def _report(problems, strict: bool) -> list:
+    """Print each problem once as 'level: text'; return the ones that are errors.
+
+    ``--strict`` makes every warning an error, whatever stage found it.
+    """
+    seen, errors = set(), []
+    for problem in problems:
+        if strict:
+            problem = problem.as_error()
+        if str(problem) in seen:
+            continue
+        seen.add(str(problem))
+        click.echo(f"{_(problem.level)}: {problem}", err=True)
+        if problem.level == "error":
+            errors.append(problem)
+    return errors
+
+
+def _echo_json(data) -> None:
+    import json
+
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _json_failure(exc) -> None:
+    """Print a BookletError as JSON for scripts and exit 1."""
+    _echo_json({"ok": False, "problems": [p.as_dict() for p in exc.problems]})
+    raise click.exceptions.Exit(1)
+
+
+JSON = click.option("--json", "as_json", is_flag=True,
+                    help=_("Print the result and its problems as JSON, for scripts and CI."))
 
 
 @main.command()
@@ -49,29 +109,48 @@ def main() -> None:
 @click.option("--format", "formats", multiple=True, metavar="FORMAT",
               help=_("Format to build (repeatable); default: formats in booklet.toml."))
 @click.option("--out", "out_dir", default="dist", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path),
+              type=click.Path(path_type=Path),
               help=_("Output folder, relative to the project."))
 @click.option("--strict", is_flag=True,
-              help=_("Treat warnings (unknown keys, missing images, untranslated text) "
-                     "as errors."))
+              help=_("Treat every warning (unknown keys, missing images, untranslated "
+                     "text, fonts, PDF/X, CSS) as an error."))
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help=_("Editions rendered in parallel; default: one per core."))
+@JSON
 def build(project: Path, languages: tuple[str, ...], formats: tuple[str, ...],
-          out_dir: Path, strict: bool, jobs: int | None) -> None:
+          out_dir: Path, strict: bool, jobs: int | None, as_json: bool) -> None:
     """Build every edition (language x format) of the handout in PROJECT into PDFs."""
     from booklet.build import build_all
+    from booklet.core import BookletError
     from booklet.project import load_project
 
-    loaded = load_project(project, strict=strict)
-    for warning in loaded.warnings:
-        click.echo(_("warning: {}").format(warning), err=True)
-    if not out_dir.is_absolute():
-        out_dir = loaded.root / out_dir
-    results = build_all(loaded, list(languages) or None, list(formats) or None, out_dir,
-                        strict=strict, jobs=jobs)
+    try:
+        loaded = load_project(project)
+        if strict and loaded.problems:
+            raise BookletError.from_problems([p.as_error() for p in loaded.problems])
+        if not out_dir.is_absolute():
+            out_dir = loaded.root / out_dir
+        results = build_all(loaded, list(languages) or None, list(formats) or None,
+                            _output_folder(out_dir, "--out"), strict=strict, jobs=jobs)
+    except BookletError as exc:
+        if as_json:
+            _json_failure(exc)
+        raise
+    problems = list(loaded.problems) + [p for r in results for p in r.problems]
+    if as_json:
+        level = (lambda p: p.as_error()) if strict else (lambda p: p)
+        editions = [{"language": r.edition.language, "format": r.edition.format,
+                     "file": str(r.path), "pages": r.pages, "draft": r.draft,
+                     "sheets": str(r.sheets) if r.sheets else None,
+                     "problems": [level(p).as_dict() for p in r.problems]} for r in results]
+        ok = not any(level(p).level == "error" for p in problems)
+        _echo_json({"ok": ok, "problems": [level(p).as_dict() for p in loaded.problems],
+                    "editions": editions})
+        if not ok:
+            raise click.exceptions.Exit(1)
+        return
+    errors = _report(problems, strict)
     for result in results:
-        for warning in result.warnings:
-            click.echo(_("warning: {}").format(warning), err=True)
         state = _("DRAFT") if result.draft else _("approved")
         click.echo(f"{result.path}  {result.pages} {_('pages')}  {state}")
         if result.sheets:
@@ -82,6 +161,9 @@ def build(project: Path, languages: tuple[str, ...], formats: tuple[str, ...],
         click.echo(_("{n} of {total} editions are drafts: not clinically reviewed "
                      "(booklet approve --lang LANG --by NAME).").format(
             n=drafts, total=len(results)), err=True)
+    if errors:
+        raise BookletError(_("{n} warning(s) treated as errors (--strict).").format(
+            n=len(errors)))
 
 
 @main.command()
@@ -118,13 +200,13 @@ def approve(project: Path, language: str, approved_by: str) -> None:
               help=_("Pages to render: '1,3,5-7' or 'all'."))
 @click.option("--dpi", type=click.IntRange(20, 600), default=100, show_default=True)
 @click.option("--out", "out_dir", default="preview", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path))
+              type=click.Path(path_type=Path))
 @click.option("--sheet", is_flag=True, help=_("Also write a contact sheet of the pages."))
 def preview(pdf: Path, pages: str, dpi: int, out_dir: Path, sheet: bool) -> None:
     """Render pages of a built PDF to PNG images, to look at a result."""
     from booklet.preview import contact_sheet, render_pages
 
-    written = render_pages(pdf, out_dir, pages=pages, dpi=dpi)
+    written = render_pages(pdf, _output_folder(out_dir, "--out"), pages=pages, dpi=dpi)
     for path in written:
         click.echo(str(path))
     if sheet:
@@ -134,16 +216,30 @@ def preview(pdf: Path, pages: str, dpi: int, out_dir: Path, sheet: bool) -> None
 @main.command()
 @PROJECT
 @click.option("--strict", is_flag=True, help=_("Exit non-zero on warnings too."))
-def check(project: Path, strict: bool) -> None:
-    """Check content quality: readability, table figures in prose, review dates."""
+@JSON
+def check(project: Path, strict: bool, as_json: bool) -> None:
+    """Check content quality: readability, table figures in prose, review dates, CSS."""
     from booklet.check import check_project
-    from booklet.errors import BookletError
+    from booklet.core import BookletError
     from booklet.project import load_project
 
-    problems = check_project(load_project(project))
+    try:
+        loaded = load_project(project)
+        problems = list(loaded.problems) + check_project(loaded)
+    except BookletError as exc:
+        if as_json:
+            _json_failure(exc)
+        raise
+    if strict:
+        problems = [p.as_error() for p in problems]
+    errors = [p for p in problems if p.level == "error"]
+    if as_json:
+        _echo_json({"ok": not errors, "problems": [p.as_dict() for p in problems]})
+        if errors:
+            raise click.exceptions.Exit(1)
+        return
     for problem in problems:
-        click.echo(f"{problem.level}: {problem.where}: {problem.message}")
-    errors = [p for p in problems if p.level == "error" or strict]
+        click.echo(f"{_(problem.level)}: {problem}")
     if errors:
         raise BookletError(_("{n} problem(s) found.").format(n=len(errors)))
     click.echo(_("All checks passed."))
@@ -180,14 +276,20 @@ def update(project: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help=_("Print the counts as JSON."))
 def status(project: Path, as_json: bool) -> None:
     """Show per language how much is translated, fuzzy or missing, and its review."""
+    from booklet.core import ERROR, BookletError, as_problems
     from booklet.i18n import status as catalog_status
     from booklet.project import load_project
 
-    rows = catalog_status(load_project(project))
+    try:
+        rows = catalog_status(load_project(project))
+    except BookletError as exc:
+        if as_json:
+            _json_failure(exc)
+        raise
     if as_json:
-        import json
-
-        click.echo(json.dumps([row.as_dict() for row in rows], indent=2, ensure_ascii=False))
+        _echo_json([dict(row.as_dict(), problems=[
+            p.as_dict() for p in as_problems(row.problems, "catalog-invalid", ERROR)])
+            for row in rows])
         return
     header = (_("language"), _("translated"), _("fuzzy"), _("untranslated"), _("done"),
               _("review"))

@@ -32,7 +32,7 @@ def test_hard_text_is_reported(handout: Path):
                        "survival characteristics, particularly among comparatively younger "
                        "individuals lacking significant comorbidities.\n" * 12)
     problems = check_project(load_project(handout), today=dt.date(2026, 11, 26))
-    assert any("01-what-is-ankl.md" in p.where and "Flesch-Kincaid grade" in p.message
+    assert any("01-what-is-ankl.md" in p.location and "Flesch-Kincaid grade" in p.message
                for p in problems)
 
 
@@ -40,9 +40,9 @@ def test_table_figure_missing_from_prose_is_reported(handout: Path):
     table = handout / "chapters" / "regimens.toml"
     table.write_text(table.read_text().replace('pfs = "Varies"', 'pfs = "41% at 2 years"'))
     problems = check_project(load_project(handout), today=dt.date(2026, 11, 26))
-    assert any("rows[0].pfs" in p.where and "'41%'" in p.message for p in problems)
+    assert any("rows[0].pfs" in p.location and "'41%'" in p.message for p in problems)
 
 
 def test_overdue_review_date_is_a_warning(handout: Path):
     problems = check_project(load_project(handout), today=dt.date(2028, 1, 1))
-    assert any(p.level == "warning" and "next_review" in p.where for p in problems)
+    assert any(p.level == "warning" and "next_review" in p.location for p in problems)

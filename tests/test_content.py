@@ -113,7 +113,8 @@ def test_missing_image_warns_in_draft_and_fails_in_strict(tmp_path: Path):
     warnings: list[str] = []
     chapters = load_chapters(project, warnings=warnings)
     assert "<img" not in chapters[0].html
-    assert warnings and "01-test.md:5: image '../assets/gone.png' not found" in warnings[0]
+    assert warnings and "01-test.md:5: image '../assets/gone.png' not found" in str(warnings[0])
+    assert warnings[0].code == "image-missing"
     with pytest.raises(BookletError, match="01-test.md:5: image"):
         load_chapters(project, strict=True)
 
