@@ -1,15 +1,19 @@
-"""The quality gate on the shipped content: plain language and figures in the prose."""
+"""The quality gate: plain language, figures in the prose, review dates, stylesheets.
+
+The tool is tested on tests/projects/minimal; the shipped handout only has to pass.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 from booklet.check import check_project, plain_text, readability
 from booklet.content import load_chapters
 from booklet.project import load_project
 
-from conftest import REPO
+from conftest import PROJECTS, REPO
 
 
 def test_every_chapter_reads_at_grade_8_or_below():
@@ -24,25 +28,52 @@ def test_shipped_project_passes_all_checks():
     assert problems == []
 
 
-def test_hard_text_is_reported(handout: Path):
-    chapter = handout / "chapters" / "01-what-is-ankl.md"
+def _minimal(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(PROJECTS / "minimal", tmp_path / "minimal"))
+
+
+def test_fixture_passes_all_checks(tmp_path: Path):
+    root = _minimal(tmp_path)
+    assert check_project(load_project(root), today=dt.date(2026, 6, 1)) == []
+
+
+def test_hard_text_is_reported(tmp_path: Path):
+    root = _minimal(tmp_path)
+    chapter = root / "chapters" / "01-cuts.md"
     chapter.write_text(chapter.read_text() + "\n\nNotwithstanding considerable interindividual "
                        "heterogeneity, multiagent chemotherapeutic regimens incorporating "
                        "asparaginase demonstrate substantially improved progression-free "
                        "survival characteristics, particularly among comparatively younger "
                        "individuals lacking significant comorbidities.\n" * 12)
-    problems = check_project(load_project(handout), today=dt.date(2026, 11, 26))
-    assert any("01-what-is-ankl.md" in p.location and "Flesch-Kincaid grade" in p.message
-               for p in problems)
+    problems = check_project(load_project(root), today=dt.date(2026, 6, 1))
+    grade = [p for p in problems if p.code == "readability-grade"]
+    assert grade and grade[0].level == "error" and grade[0].location == str(chapter)
+    assert "Flesch-Kincaid grade" in grade[0].message and grade[0].hint
 
 
-def test_table_figure_missing_from_prose_is_reported(handout: Path):
-    table = handout / "chapters" / "regimens.toml"
-    table.write_text(table.read_text().replace('pfs = "Varies"', 'pfs = "41% at 2 years"'))
-    problems = check_project(load_project(handout), today=dt.date(2026, 11, 26))
-    assert any("rows[0].pfs" in p.location and "'41%'" in p.message for p in problems)
+def test_table_figure_missing_from_prose_is_reported(tmp_path: Path):
+    root = _minimal(tmp_path)
+    table = root / "chapters" / "dressings.toml"
+    table.write_text(table.read_text().replace('when = "Small cuts"', 'when = "41% of cuts"'))
+    problems = check_project(load_project(root), today=dt.date(2026, 6, 1))
+    assert [(p.code, p.location) for p in problems] == [
+        ("figure-not-in-prose", f"{table}: rows[0].when")]
+    assert "'41%'" in problems[0].message
 
 
-def test_overdue_review_date_is_a_warning(handout: Path):
-    problems = check_project(load_project(handout), today=dt.date(2028, 1, 1))
-    assert any(p.level == "warning" and "next_review" in p.location for p in problems)
+def test_overdue_review_date_is_a_warning(tmp_path: Path):
+    root = _minimal(tmp_path)
+    next_review = load_project(root).next_review
+    problems = check_project(load_project(root), today=next_review + dt.timedelta(days=1))
+    assert [(p.code, p.level) for p in problems] == [("review-overdue", "warning")]
+    assert "next_review" in problems[0].location
+
+
+def test_stylesheet_problem_names_file_and_line(tmp_path: Path):
+    root = _minimal(tmp_path)
+    (root / "styles").mkdir()
+    (root / "styles" / "custom.css").write_text("p { color: red }\n\np { font-size: big }\n")
+    problems = check_project(load_project(root), today=dt.date(2026, 6, 1))
+    assert [(p.code, p.level, p.location) for p in problems] == [
+        ("css-ignored", "warning", f"{root / 'styles' / 'custom.css'}:3")]
+    assert "font-size" in problems[0].message

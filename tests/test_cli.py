@@ -92,3 +92,95 @@ def test_check_command_passes_on_shipped_handout():
     result = run("check", str(Path(__file__).resolve().parents[1]))
     assert result.exit_code == 0, result.output
     assert "All checks passed." in result.output
+
+
+def _minimal(tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(PROJECTS / "minimal", tmp_path / "minimal"))
+
+
+def test_build_json_lists_editions_and_problems(tmp_path: Path):
+    import json
+
+    root = _minimal(tmp_path)
+    (root / "styles").mkdir()
+    (root / "styles" / "custom.css").write_text("p { font-size: big }\n")
+    result = CliRunner().invoke(main, ["build", str(root), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["ok"] is True and data["problems"] == []
+    [edition] = data["editions"]
+    assert (edition["language"], edition["format"], edition["draft"]) == ("en", "a4", True)
+    assert Path(edition["file"]).is_file() and edition["pages"] >= 1
+    assert [(p["code"], p["level"]) for p in edition["problems"]] == [
+        ("css-ignored", "warning")]
+    assert edition["problems"][0]["location"].endswith("custom.css:1")
+
+    strict = CliRunner().invoke(main, ["build", str(root), "--json", "--strict"])
+    assert strict.exit_code == 1
+    data = json.loads(strict.stdout)
+    assert data["ok"] is False
+    assert data["editions"][0]["problems"][0]["level"] == "error"
+
+
+def test_build_json_reports_every_config_problem(tmp_path: Path):
+    import json
+
+    (tmp_path / "booklet.toml").write_text(
+        (PROJECTS / "broken-config" / "several-at-once.toml").read_text())
+    result = CliRunner().invoke(main, ["build", str(tmp_path), "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["ok"] is False and len(data["problems"]) > 1
+    assert all(p["level"] == "error" and "booklet.toml: key '" in p["location"]
+               for p in data["problems"])
+
+
+def test_strict_makes_config_warnings_errors(tmp_path: Path):
+    root = _minimal(tmp_path)
+    config = root / "booklet.toml"
+    config.write_text("colour = 'blue'\n" + config.read_text())
+    result = run("check", str(root))
+    assert result.exit_code == 0 and "warning: " in result.output and "'colour'" in result.output
+    for command in ("check", "build"):
+        result = run(command, str(root), "--strict")
+        assert result.exit_code == 1, result.output
+        assert "error: " in result.output and "'colour'" in result.output
+    assert not (root / "dist").exists()
+
+
+def test_check_json(tmp_path: Path):
+    import json
+
+    root = _minimal(tmp_path)
+    table = root / "chapters" / "dressings.toml"
+    table.write_text(table.read_text().replace('when = "Small cuts"', 'when = "41% of cuts"'))
+    result = CliRunner().invoke(main, ["check", str(root), "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    assert [p["code"] for p in data["problems"]] == ["figure-not-in-prose"]
+    assert set(data["problems"][0]) == {"code", "level", "message", "location", "hint"}
+
+
+def test_i18n_status_json_problems_are_values(tmp_path: Path):
+    import json
+
+    root = _minimal(tmp_path)
+    result = CliRunner().invoke(main, ["i18n", "status", str(root), "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert row["language"] == "en" and row["problems"] == []
+    (root / "reviews.toml").write_text("languages = 5\n")
+    result = CliRunner().invoke(main, ["i18n", "status", str(root), "--json"])
+    assert result.exit_code == 1
+    [problem] = json.loads(result.stdout)["problems"]
+    assert problem["code"] == "review-invalid" and "reviews.toml" in problem["location"]
+
+
+def test_library_does_not_import_click():
+    package = Path(__file__).resolve().parents[1] / "booklet"
+    importers = [p.name for p in package.glob("*.py")
+                 if p.name != "cli.py" and "import click" in p.read_text()]
+    assert importers == []
