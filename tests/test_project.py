@@ -18,12 +18,19 @@ BROKEN = sorted((PROJECTS / "broken-config").glob("*.toml"))
 
 def test_shipped_handout_loads():
     project = load_project(REPO)
-    assert project.title.startswith("Aggressive NK-cell leukemia")
-    assert project.clinic.name
-    assert project.published == dt.date(2026, 11, 1)
-    assert project.next_review > project.published
-    assert "en" in project.languages
-    assert project.warnings == ()
+    assert project.title and project.clinic.name
+    assert project.published and project.next_review > project.published
+    assert project.source_language in project.languages
+    assert project.problems == ()
+
+
+def test_fixture_values_are_read():
+    project = load_project(PROJECTS / "minimal")
+    assert (project.title, project.slug, project.languages, project.formats) == (
+        "Caring for a small cut", "cut", ("en",), ("a4",))
+    assert (project.published, project.next_review) == (dt.date(2026, 1, 10),
+                                                        dt.date(2027, 1, 10))
+    assert project.clinic.name == "Test Clinic"
 
 
 @pytest.mark.parametrize("config", BROKEN, ids=lambda p: p.stem)
@@ -51,8 +58,22 @@ def test_unknown_key_warns_and_strict_refuses(tmp_path: Path):
         'title = "T"\ncolour = "blue"\n[clinic]\nname = "C"\n')
     project = load_project(tmp_path)
     assert any("key 'colour': unknown key" in w for w in project.warnings)
-    with pytest.raises(BookletError, match="colour"):
+    [problem] = project.problems
+    assert (problem.code, problem.level) == ("config-unknown-key", "warning")
+    assert problem.location == f"{tmp_path / 'booklet.toml'}: key 'colour'"
+    with pytest.raises(BookletError, match="colour") as error:
         load_project(tmp_path, strict=True)
+    assert [p.level for p in error.value.problems] == ["error"]
+
+
+def test_problems_are_values_each_with_its_key(tmp_path: Path):
+    shutil.copy(PROJECTS / "broken-config" / "several-at-once.toml", tmp_path / "booklet.toml")
+    with pytest.raises(BookletError) as error:
+        load_project(tmp_path)
+    problems = error.value.problems
+    assert len(problems) >= 3 and all(p.level == "error" for p in problems)
+    assert {"config-missing", "config-invalid"} <= {p.code for p in problems}
+    assert all(p.location.startswith(f"{tmp_path / 'booklet.toml'}: key '") for p in problems)
 
 
 def test_missing_config_says_how_to_start(tmp_path: Path):

@@ -17,8 +17,10 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out),
-                    str(REPO)], check=True, capture_output=True)
+    # Offline: the build backend (hatchling, in the test extra) comes from this environment.
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index",
+                    "--no-build-isolation", "-q", "-w", str(out), str(REPO)], check=True,
+                   capture_output=True)
     return next(out.glob("booklet-*.whl"))
 
 
@@ -44,14 +46,19 @@ def test_new_and_build_from_a_fresh_virtual_environment(wheel: Path, tmp_path: P
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
-    run = [str(python), "-m", "booklet.cli"]
-    where = subprocess.run([str(python), "-c", "import booklet; print(booklet.__file__)"],
-                           capture_output=True, text=True, check=True, cwd=workdir).stdout
+    # Isolated (-I: no PYTHON* variables, no user site, no current folder on the path)
+    # and a clean environment: only what a clinic's shell would have.
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path),
+           "LANG": "C.UTF-8"}
+    run = [str(python), "-I", "-m", "booklet.cli"]
+    where = subprocess.run([str(python), "-I", "-c", "import booklet; print(booklet.__file__)"],
+                           capture_output=True, text=True, check=True, cwd=workdir,
+                           env=env).stdout
     assert where.startswith(str(site)), where
     subprocess.run([*run, "new", "clinic-handout"], cwd=workdir, check=True,
-                   capture_output=True)
+                   capture_output=True, env=env)
     result = subprocess.run([*run, "build", "clinic-handout", "--format", "a4"], cwd=workdir,
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     pdf = workdir / "clinic-handout" / "dist" / "clinic-handout_en_a4.pdf"
     assert pdf.read_bytes().startswith(b"%PDF-")
