@@ -184,6 +184,23 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
     them as values). Unknown keys are warnings (kept in ``Project.problems``);
     with ``strict`` they are errors too.
     """
+    path = Path(root).resolve() / CONFIG_NAME
+    project, problems = validate_project(root)
+    errors = [p.as_error() for p in problems if strict or p.level == ERROR]
+    if errors:
+        count = len(errors)
+        raise BookletError.from_problems(
+            errors, f"{count} problem{'s' if count > 1 else ''} in {path}:")
+    return project
+
+
+def validate_project(root: Path | str = ".") -> tuple[Project | None, tuple[Problem, ...]]:
+    """Check every key of root/booklet.toml in one pass, as mkdocs' Config.validate() does.
+
+    Returns the Project (None when there are errors) and every problem found,
+    errors and warnings alike; the caller decides what is fatal. A missing or
+    unreadable file is raised at once: there is nothing to check.
+    """
     root = Path(root).resolve()
     path = root / CONFIG_NAME
     if not path.is_file():
@@ -293,12 +310,8 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
     disclaimer = _text(disclaimer_raw, "text", problems, prefix="disclaimer.")
     disclaimer_short = _text(disclaimer_raw, "short", problems, prefix="disclaimer.")
 
-    errors = problems.all if strict else problems.errors
-    if errors:
-        errors = [p.as_error() for p in errors]
-        count = len(errors)
-        raise BookletError.from_problems(
-            errors, f"{count} problem{'s' if count > 1 else ''} in {path}:")
+    if problems.errors:
+        return None, tuple(problems.all)
     return Project(
         root=root, title=title, subtitle=subtitle, slug=slug,
         source_language=source_language, languages=tuple(languages),
@@ -306,4 +319,4 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
         next_review=next_review, sources=tuple(sources), clinic=clinic,
         disclaimer=disclaimer, disclaimer_short=disclaimer_short,
         problems=tuple(problems.warnings),
-    )
+    ), tuple(problems.all)

@@ -88,3 +88,14 @@ def test_project_file_overrides_theme_file(tmp_path: Path):
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "cover.html").write_text("<p>own cover</p>")
     assert theme_file(project, "templates", "cover.html") == tmp_path / "templates" / "cover.html"
+
+
+def test_validate_returns_errors_and_warnings_without_raising(tmp_path: Path):
+    from booklet.project import validate_project
+
+    (tmp_path / "booklet.toml").write_text(
+        'title = 5\ncolour = "blue"\nformats = ["a3"]\n[clinic]\nname = "C"\n')
+    project, problems = validate_project(tmp_path)
+    assert project is None
+    assert sorted((p.level, p.location.rsplit(" ", 1)[-1]) for p in problems) == [
+        ("error", "'formats'"), ("error", "'title'"), ("warning", "'colour'")]
