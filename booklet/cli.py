@@ -68,6 +68,10 @@ def _output_folder(folder: Path, option: str) -> Path:
     return folder
 
 
+def _level(problem) -> str:
+    return _("error") if problem.level == "error" else _("warning")
+
+
 def _report(problems, strict: bool) -> list:
     """Print each problem once as 'level: text'; return the ones that are errors.
 
@@ -80,7 +84,7 @@ def _report(problems, strict: bool) -> list:
         if str(problem) in seen:
             continue
         seen.add(str(problem))
-        click.echo(f"{_(problem.level)}: {problem}", err=True)
+        click.echo(f"{_level(problem)}: {problem}", err=True)
         if problem.level == "error":
             errors.append(problem)
     return errors
@@ -239,7 +243,7 @@ def check(project: Path, strict: bool, as_json: bool) -> None:
             raise click.exceptions.Exit(1)
         return
     for problem in problems:
-        click.echo(f"{_(problem.level)}: {problem}")
+        click.echo(f"{_level(problem)}: {problem}")
     if errors:
         raise BookletError(_("{n} problem(s) found.").format(n=len(errors)))
     click.echo(_("All checks passed."))

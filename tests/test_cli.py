@@ -184,3 +184,15 @@ def test_library_does_not_import_click():
     importers = [p.name for p in package.glob("*.py")
                  if p.name != "cli.py" and "import click" in p.read_text()]
     assert importers == []
+
+
+def test_strict_makes_layout_warnings_errors_too(tmp_path: Path):
+    """The PDF/X output-intent warning comes from layout; --strict treats it as any other."""
+    root = _minimal(tmp_path)
+    result = run("build", str(root), "--format", "press")
+    assert result.exit_code == 0, result.output
+    assert "warning: " in result.output and "output intent" in result.output
+    result = run("build", str(root), "--format", "press", "--strict")
+    assert result.exit_code == 1
+    assert "error: " in result.output and "output intent" in result.output
+    assert "treated as errors (--strict)" in result.output
