@@ -108,11 +108,16 @@ class _Problems:
         self.path = path
         self.all: list[Problem] = []
 
+    def add(self, level: str, code: str, key: str, message: str) -> None:
+        # "what is wrong; what is allowed or how to fix it": the second part is the hint.
+        message, _, hint = message.partition("; ")
+        self.all.append(Problem(code, level, message, f"{self.path}: key '{key}'", hint))
+
     def error(self, key: str, message: str, code: str = "config-invalid") -> None:
-        self.all.append(Problem(code, ERROR, message, f"{self.path}: key '{key}'"))
+        self.add(ERROR, code, key, message)
 
     def warn(self, key: str, message: str, code: str = "config-unknown-key") -> None:
-        self.all.append(Problem(code, WARNING, message, f"{self.path}: key '{key}'"))
+        self.add(WARNING, code, key, message)
 
     @property
     def errors(self) -> list[Problem]:
