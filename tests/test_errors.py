@@ -127,6 +127,9 @@ CASES = [
          ("build", "{root}", "--strict"), ("custom.css:3", "font-size")),
     Case("--out is a file", lambda r: _write(r, "afile", ""),
          ("build", "{root}", "--out", "afile"), ("--out", "afile")),
+    # A folder nobody may write into, root included (sysfs); see also the chmod test.
+    Case("--out is a read-only folder", lambda r: None,
+         ("build", "{root}", "--out", "/sys/kernel"), ("--out /sys/kernel", "cannot write")),
     Case("--out under /proc", lambda r: None,
          ("build", "{root}", "--out", "/proc/booklet-test"), ("--out", "/proc/booklet-test")),
     Case("output file name is a folder",
@@ -138,6 +141,7 @@ CASES = [
          ("build", "{root}"), ("SOURCE_DATE_EPOCH", "out of range"),
          env={"SOURCE_DATE_EPOCH": "99999999999999"}),
 ]
+BY_ID = {case.id: case for case in CASES}
 
 
 def _broken(tmp_path: Path, case: Case) -> Path:
@@ -168,13 +172,13 @@ def test_broken_input_gives_one_message(tmp_path: Path, case: Case, monkeypatch)
 
 
 def test_refused_approval_writes_nothing(tmp_path: Path):
-    root = _broken(tmp_path, CASES[4])
+    root = _broken(tmp_path, BY_ID["approve a name with a line break"])
     CliRunner().invoke(main, ["approve", str(root), "--lang", "en", "--by", "Dr. A\nB"])
     assert not (root / "reviews.toml").exists()
 
 
 def test_approval_round_trips_names_toml_must_escape(tmp_path: Path):
-    root = _broken(tmp_path, CASES[4])
+    root = _broken(tmp_path, BY_ID["approve a name with a line break"])
     name = 'Dr. "Ana" O\'Neil \\ Smith'
     result = CliRunner().invoke(main, ["approve", str(root), "--lang", "en", "--by", name])
     assert result.exit_code == 0, result.output
@@ -185,8 +189,7 @@ def test_approval_round_trips_names_toml_must_escape(tmp_path: Path):
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 def test_out_in_a_read_only_folder(tmp_path: Path):
-    root = _broken(tmp_path, CASES[0])
-    (root / "reviews.toml").unlink()
+    root = _broken(tmp_path, BY_ID["approve a name with a line break"])
     (root / "ro").mkdir()
     (root / "ro").chmod(0o555)
     result = CliRunner().invoke(main, ["build", str(root), "--out", "ro/dist"])
