@@ -93,9 +93,20 @@ class Problem:
 
 
 def as_problems(items, code: str = "warning", level: str = WARNING) -> tuple[Problem, ...]:
-    """Problems from a mix of Problems and plain strings (stages not yet converted)."""
-    return tuple(item if isinstance(item, Problem) else Problem(code, level, str(item))
-                 for item in items)
+    """Problems from a mix of Problems and plain strings (stages not yet converted).
+
+    A string that starts with ``file:line: `` keeps that as its location.
+    """
+    import re
+
+    problems = []
+    for item in items:
+        if not isinstance(item, Problem):
+            found = re.match(r"(\S[^:\n]*:\d+): (.*)", str(item), re.S)
+            item = (Problem(code, level, found.group(2), found.group(1)) if found
+                    else Problem(code, level, str(item)))
+        problems.append(item)
+    return tuple(problems)
 
 
 class BookletError(Exception):

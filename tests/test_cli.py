@@ -196,3 +196,25 @@ def test_strict_makes_layout_warnings_errors_too(tmp_path: Path):
     assert result.exit_code == 1
     assert "error: " in result.output and "output intent" in result.output
     assert "treated as errors (--strict)" in result.output
+
+
+def test_i18n_status_json_locates_catalog_problems(tmp_path: Path):
+    import json
+
+    root = _minimal(tmp_path)
+    config = root / "booklet.toml"
+    config.write_text(config.read_text().replace('languages = ["en"]', 'languages = ["en", "es"]'))
+    assert run("i18n", "extract", str(root)).exit_code == 0
+    assert run("i18n", "update", str(root)).exit_code == 0
+    po = root / "locales" / "es" / "LC_MESSAGES" / "booklet.po"
+    english = 'msgid "Wash the cut with clean water. Cover it with a plaster."\n'
+    lines = po.read_text().splitlines(keepends=True)
+    line = lines.index(english) + 1  # the message's first line, as Babel counts it
+    po.write_text(po.read_text().replace(english + 'msgstr ""',
+                                         english + 'msgstr "<b>Lave</b> la herida."'))
+    result = CliRunner().invoke(main, ["i18n", "status", str(root), "--json"])
+    rows = {row["language"]: row for row in json.loads(result.stdout)}
+    [problem] = rows["es"]["problems"]
+    assert problem["code"] == "catalog-invalid" and problem["level"] == "error"
+    assert problem["location"] == f"{po}:{line}"
+    assert "raw HTML <b>" in problem["message"]
