@@ -790,7 +790,8 @@ def localize(project: Project, language: str, *, strict: bool = False) -> Locali
                 continue
             usable[entry.context, entry.id] = tuple(_single_line(s) for s in message.string) \
                 if isinstance(message.string, (list, tuple)) else _single_line(message.string)
-        else:
+        elif not all(where.startswith("templates/email/") for where, _ in entry.locations):
+            # Email-only strings are not in the PDF: the edition does not show them.
             text = entry.id[0] if isinstance(entry.id, tuple) else entry.id
             fallbacks.append(Fallback(english_at, state, text, len(entry.locations) - 1))
     if problems:

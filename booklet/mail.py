@@ -16,7 +16,6 @@ import datetime as dt
 import hashlib
 import io
 import os
-import socket
 import sqlite3
 import time
 import unicodedata
@@ -175,15 +174,14 @@ def read_recipients_csv(data: bytes, source: str) -> tuple[list[Recipient], list
     problems: list[Problem] = []
     seen: dict[tuple[str, str, str], int] = {}
     while True:
+        line = reader.line_num + 1  # where the row starts (a quoted value may span lines)
         try:
             cells = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append(Problem("csv-syntax", ERROR, str(exc),
-                                    f"{source}:{reader.line_num}"))
+            problems.append(Problem("csv-syntax", ERROR, str(exc), f"{source}:{line}"))
             continue
-        line = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
         values = {name: (cells[i].strip() if i < len(cells) else "")
@@ -311,6 +309,10 @@ def resolve_edition(project: Project, edition: Edition, *, out_dir: Path | str |
     return Sendable(edition, pdf, entry["sha256"], current, approval is None, overdue, size)
 
 
+def _size(size: int) -> str:
+    return f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{size / 1024:.0f} kB"
+
+
 def _draft_allowed(settings: MailSettings, email: str, sendable: Sendable) -> str | None:
     """Why a draft (or overdue) edition may not go to this address; None when it may."""
     if not (sendable.draft or sendable.overdue):
@@ -361,11 +363,13 @@ class _Language:
 
 def _language(project: Project, language: str) -> _Language:
     from booklet.i18n import localize
-    from booklet.render import language_name
+    from booklet.render import babel_locale
 
     localized = localize(project, language)
+    locale = babel_locale(language)
+    # As the language writes its own name inside a sentence ("en español").
     return _Language(localized.translations, localized.text.get("title") or project.title,
-                     language_name(language))
+                     locale.get_display_name(locale) or language)
 
 
 def render_email(project: Project, language: str, context: dict,
@@ -426,11 +430,12 @@ def compose(project: Project, settings: MailSettings, recipient: Recipient,
     msg["Subject"] = subject
     msg["Date"] = format_datetime(date or dt.datetime.now(dt.UTC))
     msg["Message-ID"] = message_id
-    msg["Content-Language"] = recipient.language
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
     msg.add_attachment(sendable.pdf.read_bytes(), maintype="application", subtype="pdf",
                        filename=sendable.pdf.name)
+    # After the parts: set_content() clears every Content-* header it finds.
+    msg["Content-Language"] = recipient.language
     return msg
 
 
@@ -523,8 +528,8 @@ class _SmtpRelay:
                 smtp.login(s.user, _password(s))
         except ssl.SSLCertVerificationError as exc:
             raise BookletError(f"{where}: certificate refused ({exc.verify_message}); check "
-                               "the host name, or name the relay's CA in [mail] ca_file")
-            from None
+                               "the host name, or name the relay's CA in [mail] ca_file") \
+                from None
         except smtplib.SMTPAuthenticationError as exc:
             raise BookletError(f"{where}: login refused for user {s.user!r}: "
                                f"{_reply(exc.smtp_code, exc.smtp_error)}; check the user and "
@@ -572,7 +577,7 @@ class _SmtpRelay:
                 raise _Lost(_reply(exc.smtp_code, exc.smtp_error), during_data=True) from None
             raise _Refused(exc.smtp_code, _reply(exc.smtp_code, exc.smtp_error)
                            .partition(" ")[2]) from None
-        except (smtplib.SMTPServerDisconnected, OSError, socket.timeout) as exc:
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:  # timeouts too
             self.close()
             raise _Lost(str(exc) or type(exc).__name__, during_data=sending) from None
 
@@ -729,8 +734,7 @@ def send_batch(project: Project, recipients: list[Recipient], *, by: str = "",
                     skip(reason, status="unknown", message_id=previous["message_id"])
                     continue
             if dry_run:
-                skip(f"dry run: would send {sendable.pdf.name} "
-                     f"({sendable.size / 1048576:.1f} MB)"
+                skip(f"dry run: would send {sendable.pdf.name} ({_size(sendable.size)})"
                      + (" as a DRAFT test" if sendable.draft else ""))
                 continue
             key = hashlib.sha256(f"{batch_id}\0{digest}\0{edition.language}\0"
@@ -895,3 +899,9 @@ def forget_address(project: Project, email: str) -> int:
             if wire in to or email.casefold() in to:
                 eml.unlink()
     return changed
+
+
+def is_repeat(row: SendRow) -> bool:
+    """A row skipped because it was already handled (or a dry run), not because it is wrong."""
+    return row.status == "skipped" and row.reason.startswith(
+        ("already sent", "refused for good earlier", "dry run"))
