@@ -218,9 +218,9 @@ def send(project: Path, to: str | None, language: str | None, fmt: str, name: st
                 languages=", ".join(loaded.languages)))
         recipients = [mail.Recipient(to, language, name, fmt)]
     else:
-        path = Path(csv_file)
+        path = Path(csv_file if csv_file != "-" else "<stdin>")
         try:
-            data = path.read_bytes()
+            data = sys.stdin.buffer.read() if csv_file == "-" else path.read_bytes()
         except OSError as exc:
             raise BookletError(f"--csv {path}: {exc.strerror}") from None
         recipients, problems = mail.read_recipients_csv(data, str(path))

@@ -217,6 +217,10 @@ def read_recipients_csv(data: bytes, source: str) -> tuple[list[Recipient], list
 # ---------------------------------------------------------------------------
 
 
+class StaleEdition(BookletError):
+    """The built PDF does not match the manifest or the current content (rebuild it)."""
+
+
 @dataclass(frozen=True)
 class Sendable:
     """An edition checked against the manifest and the approval: what gets attached."""
@@ -228,6 +232,12 @@ class Sendable:
     draft: bool
     overdue: bool = False
     size: int = 0
+
+
+def _as_project(project: Project | Path | str) -> Project:
+    from booklet.project import load_project
+
+    return project if isinstance(project, Project) else load_project(project)
 
 
 def _out_dir(project: Project, out_dir: Path | str | None) -> Path:
@@ -297,9 +307,11 @@ def resolve_edition(project: Project, edition: Edition, *, out_dir: Path | str |
         reason, pdf, entry = _stale_reason(project, edition, out, current,
                                            approval is not None)
     if reason:
-        raise BookletError(f"{where}: {reason}; build it again (booklet build --lang "
-                           f"{edition.language} --format {edition.format}) or send without "
-                           "--no-rebuild")
+        stale = StaleEdition(f"{where}: {reason}; build it again (booklet build --lang "
+                             f"{edition.language} --format {edition.format}) or send without "
+                             "--no-rebuild")
+        stale.reason = reason
+        raise stale
     size = pdf.stat().st_size
     limit = settings.max_attachment_mb * 1024 * 1024
     if size > limit:
@@ -329,6 +341,7 @@ def _draft_allowed(settings: MailSettings, email: str, sendable: Sendable) -> st
 def check_sendable(project: Project, recipient: Recipient, *, out_dir=None,
                    allow_draft: bool = False, rebuild: bool = False) -> Path:
     """Return the PDF that would be attached, or raise BookletError naming the language and why."""
+    project = _as_project(project)
     wrong = _row_problem(recipient)
     if wrong:
         raise BookletError(wrong)
@@ -469,9 +482,9 @@ class _Refused(Exception):
 class _Lost(Exception):
     """The connection dropped or timed out; ``during_data`` if the body was on its way."""
 
-    def __init__(self, text: str, during_data: bool):
+    def __init__(self, text: str, during_data: bool, connecting: bool = False):
         super().__init__(text)
-        self.during_data = during_data
+        self.during_data, self.connecting = during_data, connecting
 
 
 def _reply(code: int, text: bytes | str) -> str:
@@ -535,7 +548,8 @@ class _SmtpRelay:
                                f"{_reply(exc.smtp_code, exc.smtp_error)}; check the user and "
                                f"the password ({PASSWORD_ENV} or password_file)") from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise _Lost(f"cannot reach {where}: {exc}", during_data=False) from None
+            raise _Lost(f"cannot reach {where}: {exc}", during_data=False,
+                        connecting=True) from None
         return smtp
 
     def send(self, envelope_from: str, rcpt: str, data: bytes, smtputf8: bool,
@@ -656,6 +670,7 @@ def send_batch(project: Project, recipients: list[Recipient], *, by: str = "",
 
     from booklet import sendlog
 
+    project = _as_project(project)
     settings = load_mail_settings(project)
     by = by or _who()
     batch_id = batch_id or default_batch_id(recipients)
@@ -691,6 +706,9 @@ def send_batch(project: Project, recipients: list[Recipient], *, by: str = "",
                     editions[edition] = resolve_edition(
                         project, edition, out_dir=out_dir, settings=settings,
                         allow_draft=allow_draft, rebuild=rebuild and not dry_run, note=note)
+                except StaleEdition as exc:
+                    editions[edition] = f"dry run: would rebuild it first ({exc.reason}), " \
+                        "then send" if dry_run and rebuild else str(exc)
                 except BookletError as exc:
                     editions[edition] = str(exc)
             sendable = editions[edition]
@@ -745,13 +763,17 @@ def send_batch(project: Project, recipients: list[Recipient], *, by: str = "",
             else:
                 message_id = make_msgid(domain=from_domain)
                 attempts = 0
-                row_id = sendlog.begin(
-                    conn, batch_id=batch_id, address_hash=digest, email=email,
-                    name=recipient.name, language=edition.language, format=edition.format,
-                    file=sendable.pdf.name, pdf_sha256=sendable.sha256,
-                    fingerprint=sendable.fingerprint, version=project.version,
-                    draft=int(sendable.draft), transport=settings.transport,
-                    message_id=message_id, sent_by=by)
+                try:
+                    row_id = sendlog.begin(
+                        conn, batch_id=batch_id, address_hash=digest, email=email,
+                        name=recipient.name, language=edition.language,
+                        format=edition.format, file=sendable.pdf.name,
+                        pdf_sha256=sendable.sha256, fingerprint=sendable.fingerprint,
+                        version=project.version, draft=int(sendable.draft),
+                        transport=settings.transport, message_id=message_id, sent_by=by)
+                except sqlite3.IntegrityError:
+                    skip(f"another run is sending batch {batch_id} to this address now")
+                    continue
             work.append((index, _Work(recipient, sendable, row_id, key, message_id, attempts)))
         if work:
             _deliver(project, settings, conn, work, languages, finish)
@@ -776,6 +798,7 @@ def _deliver(project: Project, settings: MailSettings, conn: sqlite3.Connection,
             if round_number:
                 time.sleep(settings.retry_seconds * 2 ** (round_number - 1))
             retry: list[tuple[int, _Work]] = []
+            unreachable = ""
             for index, item in pending:
                 r = item.recipient
                 email = normalize_address(r.email)
@@ -792,6 +815,9 @@ def _deliver(project: Project, settings: MailSettings, conn: sqlite3.Connection,
                                           item.message_id, reply, reason, r.line))
 
                 item.attempts += 1
+                if unreachable:  # the relay did not answer this round: try again later
+                    _defer(conn, item, unreachable, settings, retry, index, done)
+                    continue
                 msg = compose(project, settings, r, item.sendable,
                               message_id=item.message_id, localized=languages[r.language])
                 data = _wire_bytes(msg, smtputf8)
@@ -807,24 +833,19 @@ def _deliver(project: Project, settings: MailSettings, conn: sqlite3.Connection,
                                            conn, item.row_id, status="sending",
                                            attempts=item.attempts))
                 except _Refused as exc:
-                    if exc.temporary and item.attempts <= settings.retries:
-                        sendlog.update(conn, item.row_id, status="pending",
-                                       attempts=item.attempts, reply=str(exc), temporary=1)
-                        retry.append((index, item))
+                    if exc.temporary:
+                        _defer(conn, item, str(exc), settings, retry, index, done)
                     else:
-                        done("failed", str(exc), temporary=exc.temporary)
+                        done("failed", str(exc))
                     continue
                 except _Lost as exc:
                     if exc.during_data:
                         done("unknown", "", f"connection lost while the message was being "
                              f"handed over ({exc}); look it up in the relay's log by "
                              f"Message-ID {item.message_id}")
-                    elif item.attempts <= settings.retries:
-                        sendlog.update(conn, item.row_id, status="pending",
-                                       attempts=item.attempts, reply=str(exc), temporary=1)
-                        retry.append((index, item))
                     else:
-                        done("failed", "", str(exc), temporary=True)
+                        unreachable = str(exc) if exc.connecting else ""
+                        _defer(conn, item, str(exc), settings, retry, index, done)
                     continue
                 done("sent", reply)
             pending = retry
@@ -832,6 +853,19 @@ def _deliver(project: Project, settings: MailSettings, conn: sqlite3.Connection,
     finally:
         if relay is not None:
             relay.close()
+
+
+def _defer(conn: sqlite3.Connection, item: _Work, why: str, settings: MailSettings,
+           retry: list, index: int, done: Callable) -> None:
+    """A temporary failure: try again in the next round, or record it failed past the limit."""
+    from booklet import sendlog
+
+    if item.attempts <= settings.retries:
+        sendlog.update(conn, item.row_id, status="pending", attempts=item.attempts,
+                       reply=why, temporary=1)
+        retry.append((index, item))
+    else:
+        done("failed", why, f"still failing after {item.attempts} attempts", temporary=True)
 
 
 # ---------------------------------------------------------------------------
@@ -847,6 +881,7 @@ def send_report(project: Project, *, since: dt.date | None = None) -> list[dict]
     """The send record, newest first: who received which handout, when, by whom."""
     from booklet import sendlog
 
+    project = _as_project(project)
     conn = sendlog.open_log(log_path(project), readonly=True)
     try:
         found = sendlog.rows(conn, since)
@@ -880,6 +915,7 @@ def forget_address(project: Project, email: str) -> int:
 
     from booklet import sendlog
 
+    project = _as_project(project)
     email = normalize_address(email)
     path = log_path(project)
     changed = 0

@@ -457,3 +457,24 @@ def test_cli_dry_run_writes_nothing_and_report_prints_the_record(handout: Path):
     assert "ana@example.org" in report.output and "Nurse Ana" in report.output
     bad = runner.invoke(main, ["send", str(handout), "--to", "ana@example.org", "--lang", "de"])
     assert bad.exit_code == 1 and "'de'" in bad.output
+
+
+def test_an_unreachable_relay_is_retried_then_recorded_failed_and_resumed(handout: Path):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on any more
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    add_mail(handout, f'host = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+             "retries = 1\nretry_seconds = 0.01\n")
+    summary = send_batch(load_project(handout), spanish("a@example.org", "b@example.org"),
+                         by="x", batch_id="down")
+    assert [r.status for r in summary.rows] == ["failed", "failed"]
+    assert "cannot reach" in summary.rows[0].reply
+    attempts = {r["email"]: r["attempts"] for r in send_report(load_project(handout))}
+    assert attempts == {"a@example.org": 2, "b@example.org": 2}
+
+    # A temporary failure is tried again when the batch is run again.
+    dry = send_batch(load_project(handout), spanish("a@example.org"), by="x",
+                     batch_id="down", dry_run=True)
+    assert dry.rows[0].reason.startswith("dry run: would send")
