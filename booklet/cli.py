@@ -195,9 +195,11 @@ def send(project: Path, to: str | None, language: str | None, fmt: str, name: st
             click.echo(mail.report_csv(rows), nl=False)
             return
         for row in rows:
+            draft = "  " + _("DRAFT test") if row["draft"] else ""
             click.echo(f"{row['sent_at']}  {row['status']:<7} {row['email']}  "
                        f"{row['language']} {row['format']}  v{row['version']}  "
-                       f"{row['fingerprint'][:19]}  {_('by')} {row['by']}  {row['batch_id']}")
+                       f"{row['fingerprint'][:19]}  {_('by')} {row['by']}  "
+                       f"{row['batch_id']}{draft}")
         click.echo(_("{n} record(s).").format(n=len(rows)))
         return
     if forget:
@@ -236,7 +238,11 @@ def send(project: Path, to: str | None, language: str | None, fmt: str, name: st
     def line(row) -> str:
         where = f"line {row.line}: " if row.line else ""
         detail = row.reply if row.status == "sent" else row.reason or row.reply
-        return (f"{labels[row.status]:<8} {where}{row.email}  {row.language} {row.format}"
+        label = _("dry run") if dry_run and mail.is_repeat(row) and \
+            row.reason.startswith("dry run") else labels[row.status]
+        if label != labels[row.status]:
+            detail = detail.removeprefix("dry run: ")
+        return (f"{label:<8} {where}{row.email}  {row.language} {row.format}"
                 + (f"  {detail}" if detail else ""))
 
     tty = sys.stdout.isatty()

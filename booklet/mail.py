@@ -874,7 +874,7 @@ def _defer(conn: sqlite3.Connection, item: _Work, why: str, settings: MailSettin
 
 REPORT_KEYS = ("sent_at", "email", "name", "language", "format", "status", "version",
                "fingerprint", "pdf_sha256", "by", "message_id", "reply", "batch_id",
-               "attempts", "file")
+               "attempts", "file", "draft")
 
 
 def send_report(project: Project, *, since: dt.date | None = None) -> list[dict]:
@@ -894,7 +894,8 @@ def send_report(project: Project, *, since: dt.date | None = None) -> list[dict]
              "status": row["status"], "version": row["version"],
              "fingerprint": row["fingerprint"], "pdf_sha256": row["pdf_sha256"],
              "by": row["sent_by"], "message_id": row["message_id"], "reply": row["reply"],
-             "batch_id": row["batch_id"], "attempts": row["attempts"], "file": row["file"]}
+             "batch_id": row["batch_id"], "attempts": row["attempts"], "file": row["file"],
+             "draft": bool(row["draft"])}
             for row in found]
 
 
