@@ -367,33 +367,29 @@ def email_template_dirs(project: Project) -> list[Path]:
 
 @dataclass(frozen=True)
 class _Language:
-    """What composing needs per language, loaded once per batch."""
+    """What composing needs per language, loaded (templates compiled) once per batch."""
 
-    translations: object
     title: str
     language_name: str
+    templates: tuple  # subject.txt, body.txt, body.html, compiled with this translation
+
+
+def _template_error(exc: Exception) -> BookletError:
+    where = getattr(exc, "filename", None) or "templates/email/"
+    line = f":{exc.lineno}" if getattr(exc, "lineno", None) else ""
+    return BookletError(f"{where}{line}: email template: {exc}; fix the template "
+                        f"({', '.join(EMAIL_TEMPLATES)})")
 
 
 def _language(project: Project, language: str) -> _Language:
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
     from booklet.i18n import localize
     from booklet.render import babel_locale
 
     localized = localize(project, language)
     locale = babel_locale(language)
-    # As the language writes its own name inside a sentence ("en español").
-    return _Language(localized.translations, localized.text.get("title") or project.title,
-                     locale.get_display_name(locale) or language)
-
-
-def render_email(project: Project, language: str, context: dict,
-                 localized: _Language | None = None) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of the message, from sandboxed, translated templates."""
-    import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
-
-    from booklet.render import is_rtl
-
-    localized = localized or _language(project, language)
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(p) for p in email_template_dirs(project)]),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",),
@@ -401,16 +397,33 @@ def render_email(project: Project, language: str, context: dict,
         extensions=["jinja2.ext.i18n"], undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_translations(localized.translations, newstyle=False)
+    try:
+        templates = tuple(env.get_template(name) for name in EMAIL_TEMPLATES)
+    except jinja2.TemplateError as exc:
+        raise _template_error(exc) from None
+    # As the language writes its own name inside a sentence ("en español").
+    return _Language(localized.text.get("title") or project.title,
+                     locale.get_display_name(locale) or language, templates)
+
+
+def render_email(project: Project, language: str, context: dict,
+                 localized: _Language | None = None) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of the message, from sandboxed, translated templates."""
+    import jinja2
+
+    from booklet.render import is_rtl
+
+    localized = localized or _language(project, language)
+    subject_template, text_template, html_template = localized.templates
     values = {"lang": language, "direction": "rtl" if is_rtl(language) else "ltr",
               "title": localized.title, "language_name": localized.language_name, **context}
     try:
-        subject = " ".join(env.get_template("subject.txt").render(values).split())
+        subject = " ".join(subject_template.render(values).split())
         values["subject"] = subject
-        text = env.get_template("body.txt").render(values).strip() + "\n"
-        html = env.get_template("body.html").render(values)
+        text = text_template.render(values).strip() + "\n"
+        html = html_template.render(values)
     except jinja2.TemplateError as exc:
-        raise BookletError(f"email template ({', '.join(EMAIL_TEMPLATES)} in "
-                           f"templates/email/): {exc}; fix the template") from None
+        raise _template_error(exc) from None
     return subject, text, html
 
 

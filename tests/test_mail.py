@@ -131,7 +131,7 @@ class SmtpServer:
         def factory():
             return SMTP(mailbox, hostname="relay.test", tls_context=context,
                         require_starttls=True, authenticator=_authenticate,
-                        auth_required=True)
+                        auth_required=True, enable_SMTPUTF8=True)
 
         async def start():
             return await self.loop.create_server(factory, "127.0.0.1", 0)
@@ -478,3 +478,22 @@ def test_an_unreachable_relay_is_retried_then_recorded_failed_and_resumed(handou
     dry = send_batch(load_project(handout), spanish("a@example.org"), by="x",
                      batch_id="down", dry_run=True)
     assert dry.rows[0].reason.startswith("dry run: would send")
+
+
+def test_international_addresses_go_out_encoded(smtp_project: Path, relay: Mailbox):
+    summary = send_batch(load_project(smtp_project),
+                         spanish("josé@exämple.org", "ana@bücher.example"), by="x")
+    assert [r.status for r in summary.rows] == ["sent", "sent"]
+    assert len(relay.to("josé@xn--exmple-cua.org")) == 1  # SMTPUTF8 local part, IDNA domain
+    (raw,) = [content for _, rcpts, content in relay.messages if "josé" in rcpts[0]]
+    assert "To: Family 0 <josé@xn--exmple-cua.org>".encode() in raw
+    assert len(relay.to("ana@xn--bcher-kva.example")) == 1
+
+
+def test_email_strings_are_extracted_for_translation(handout: Path):
+    from booklet import i18n
+
+    found = {segment.file: segment.msgid for segment in i18n.segments(load_project(handout))
+             if segment.file.startswith("templates/email/")}
+    assert found["templates/email/subject.txt"] == "Your handout from {clinic}"
+    assert {"templates/email/body.txt", "templates/email/body.html"} <= set(found)
