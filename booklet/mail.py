@@ -17,6 +17,7 @@ import hashlib
 import io
 import os
 import sqlite3
+import sys
 import time
 import unicodedata
 from collections.abc import Callable
@@ -608,11 +609,15 @@ class _SmtpRelay:
             self.close()
             raise _Lost(str(exc) or type(exc).__name__, during_data=sending) from None
 
-    def close(self) -> None:
+    def close(self, polite: bool = True) -> None:
+        """Say QUIT (when the protocol is in a sane state) and close the connection."""
         if self.smtp is not None:
             try:
-                self.smtp.quit()
+                if polite:
+                    self.smtp.quit()
             except Exception:  # noqa: BLE001 (already gone: nothing to tell)
+                pass
+            finally:
                 self.smtp.close()
             self.smtp = None
 
@@ -865,7 +870,8 @@ def _deliver(project: Project, settings: MailSettings, conn: sqlite3.Connection,
             round_number += 1
     finally:
         if relay is not None:
-            relay.close()
+            # Interrupted mid-transaction (Ctrl-C): drop the line, do not wait for QUIT.
+            relay.close(polite=sys.exc_info()[0] is None)
 
 
 def _defer(conn: sqlite3.Connection, item: _Work, why: str, settings: MailSettings,
