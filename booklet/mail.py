@@ -600,13 +600,13 @@ class _SmtpRelay:
             raise _Refused(exc.smtp_code, _reply(exc.smtp_code, exc.smtp_error)
                            .partition(" ")[2]) from None
         except smtplib.SMTPResponseException as exc:
-            self.close()
+            self.close(polite=False)
             if sending:
                 raise _Lost(_reply(exc.smtp_code, exc.smtp_error), during_data=True) from None
             raise _Refused(exc.smtp_code, _reply(exc.smtp_code, exc.smtp_error)
                            .partition(" ")[2]) from None
         except (smtplib.SMTPServerDisconnected, OSError) as exc:  # timeouts too
-            self.close()
+            self.close(polite=False)
             raise _Lost(str(exc) or type(exc).__name__, during_data=sending) from None
 
     def close(self, polite: bool = True) -> None:
