@@ -695,6 +695,7 @@ def send_batch(project: Project, recipients: list[Recipient], *, by: str = "",
     bad_id = control_character(batch_id)
     if bad_id or not batch_id.strip():
         raise BookletError(f"batch id {batch_id!r}: empty or holds a control character")
+    lock = None if dry_run else _lock_batch(project, batch_id)
     conn = sendlog.open_log(log_path(project), readonly=dry_run)
     results: dict[int, SendRow] = {}
 
@@ -778,6 +779,11 @@ def send_batch(project: Project, recipients: list[Recipient], *, by: str = "",
             if previous is not None:
                 row_id, message_id = previous["id"], previous["message_id"]
                 attempts = previous["attempts"]
+                # Resumed: the record names what goes out now (it may have been rebuilt).
+                sendlog.update(conn, row_id, file=sendable.pdf.name,
+                               pdf_sha256=sendable.sha256, fingerprint=sendable.fingerprint,
+                               version=project.version, draft=int(sendable.draft),
+                               transport=settings.transport, sent_by=by)
             else:
                 message_id = make_msgid(domain=from_domain)
                 attempts = 0
@@ -798,7 +804,32 @@ def send_batch(project: Project, recipients: list[Recipient], *, by: str = "",
     finally:
         if conn is not None:
             conn.close()
+        if lock is not None:
+            lock.close()
     return BatchSummary(batch_id, tuple(results[i] for i in sorted(results)), dry_run)
+
+
+def _lock_batch(project: Project, batch_id: str):
+    """Hold a lock on the batch for this run, so two runs of one batch never overlap.
+
+    Other batches (another nurse's send, the desk) run at the same time; the
+    lock goes with the process, so a killed run leaves nothing to clean up.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: the log's unique key still guards
+        return None
+    folder = project.root / MAIL_DIR / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(batch_id.encode()).hexdigest()[:20]
+    handle = (folder / f"{name}.lock").open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise BookletError(f"batch {batch_id}: another booklet send is sending this batch "
+                           "right now; wait for it to finish, then run again") from None
+    return handle
 
 
 def _deliver(project: Project, settings: MailSettings, conn: sqlite3.Connection,

@@ -497,3 +497,18 @@ def test_email_strings_are_extracted_for_translation(handout: Path):
              if segment.file.startswith("templates/email/")}
     assert found["templates/email/subject.txt"] == "Your handout from {clinic}"
     assert {"templates/email/body.txt", "templates/email/body.html"} <= set(found)
+
+
+def test_two_runs_of_one_batch_never_overlap(handout: Path):
+    from booklet.mail import _lock_batch
+
+    held = _lock_batch(load_project(handout), "day-9")
+    try:
+        with pytest.raises(BookletError, match="another booklet send is sending this batch"):
+            send_batch(load_project(handout), spanish("a@example.org"), by="x",
+                       batch_id="day-9")
+        other = send_batch(load_project(handout), spanish("a@example.org"), by="x",
+                           batch_id="day-10")
+        assert other.rows[0].status == "sent"
+    finally:
+        held.close()
