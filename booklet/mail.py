@@ -633,10 +633,11 @@ def log_path(project: Project) -> Path:
 def _write_outbox(project: Project, data: bytes, key: str) -> Path:
     """Write the message as an .eml file (named by its idempotency key, so a rerun rewrites it)."""
     from booklet.files import write_atomic
+    from booklet.sendlog import private_folder
 
     folder = outbox_dir(project)
-    folder.mkdir(parents=True, exist_ok=True)
-    os.chmod(folder.parent, 0o700)
+    private_folder(folder.parent)
+    folder.mkdir(exist_ok=True)
     return write_atomic(folder / f"{key[:20]}.eml", data)
 
 
@@ -819,8 +820,10 @@ def _lock_batch(project: Project, batch_id: str):
         import fcntl
     except ImportError:  # not a POSIX system: the log's unique key still guards
         return None
-    folder = project.root / MAIL_DIR / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
+    from booklet.sendlog import private_folder
+
+    folder = private_folder(project.root / MAIL_DIR) / "locks"
+    folder.mkdir(exist_ok=True)
     name = hashlib.sha256(batch_id.encode()).hexdigest()[:20]
     handle = (folder / f"{name}.lock").open("a")
     try:

@@ -64,13 +64,22 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def private_folder(folder: Path) -> Path:
+    """Create the folder for patient data: owner only, and ignored by git wherever it is."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# Patient addresses: never commit this folder.\n*\n")
+    return folder
+
+
 def _create_private(path: Path) -> None:
     """Create the folder (0700) and the empty database file (0600) before SQLite opens it.
 
     SQLite gives its -wal and -shm files the database file's permissions.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
+    private_folder(path.parent)
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)

@@ -355,6 +355,8 @@ def test_the_outbox_default_writes_eml_files_with_the_pdf(handout: Path):
     assert recipients == {"ana@example.org", "luis@xn--exmple-cua.org"}
     log = handout / "mail" / "sendlog.sqlite3"
     assert log.stat().st_mode & 0o777 == 0o600
+    assert (handout / "mail").stat().st_mode & 0o777 == 0o700
+    assert (handout / "mail" / ".gitignore").read_text().endswith("*\n")
     import sqlite3
 
     with sqlite3.connect(log) as conn:
