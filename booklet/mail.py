@@ -425,6 +425,12 @@ def render_email(project: Project, language: str, context: dict,
         html = html_template.render(values)
     except jinja2.TemplateError as exc:
         raise _template_error(exc) from None
+    if is_rtl(language):
+        from booklet.i18n import isolate_ltr_runs
+
+        # As in the PDF: a phone number or a Latin name stays one left-to-right run.
+        # Not in the plain text, where invisible marks would be copied with an address.
+        html = isolate_ltr_runs(html)
     return subject, text, html
 
 
