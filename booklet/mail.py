@@ -21,7 +21,7 @@ import sys
 import time
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -660,7 +660,6 @@ class _Work:
     key: str
     message_id: str
     attempts: int = 0
-    last: str = field(default="")
 
 
 def default_batch_id(recipients: list[Recipient]) -> str:
