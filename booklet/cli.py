@@ -177,10 +177,13 @@ def check(project: Path, strict: bool) -> None:
               metavar="DATE", help=_("With --report: only from this date (YYYY-MM-DD)."))
 @click.option("--forget", metavar="ADDRESS",
               help=_("Erase ADDRESS from the send log and outbox (a hash is kept)."))
+@click.option("--resolve", nargs=2, metavar="MESSAGE-ID sent|not-sent", default=None,
+              help=_("Decide a message whose outcome is unknown, after checking the "
+                     "relay's log: sent (never resend) or not-sent (the next run sends it)."))
 def send(project: Path, to: str | None, language: str | None, fmt: str, name: str,
          csv_file: str | None, by: str, batch_id: str | None, dry_run: bool,
          allow_draft: bool, no_rebuild: bool, out_dir: Path, report: bool, since,
-         forget: str | None) -> None:
+         forget: str | None, resolve: tuple[str, str] | None) -> None:
     """Email approved editions to families, exactly once, and keep the record."""
     import sys
 
@@ -201,6 +204,15 @@ def send(project: Path, to: str | None, language: str | None, fmt: str, name: st
                        f"{row['fingerprint'][:19]}  {_('by')} {row['by']}  "
                        f"{row['batch_id']}{draft}")
         click.echo(_("{n} record(s).").format(n=len(rows)))
+        return
+    if resolve:
+        message_id, decision = resolve
+        if decision not in ("sent", "not-sent"):
+            raise BookletError(_("--resolve {id} {decision}: the decision is sent or "
+                                 "not-sent").format(id=message_id, decision=decision))
+        changed = mail.resolve_unknown(loaded, message_id, delivered=decision == "sent", by=by)
+        click.echo(_("Recorded {decision} for {id} ({n} record(s)).").format(
+            decision=decision, id=message_id, n=changed))
         return
     if forget:
         changed = mail.forget_address(loaded, forget)

@@ -1000,3 +1000,36 @@ def is_repeat(row: SendRow) -> bool:
     """A row skipped because it was already handled (or a dry run), not because it is wrong."""
     return row.status == "skipped" and row.reason.startswith(
         ("already sent", "refused for good earlier", "dry run"))
+
+
+def resolve_unknown(project: Project, message_id: str, *, delivered: bool, by: str = "") -> int:
+    """Record a person's decision on a message whose outcome was unknown; return rows changed.
+
+    ``delivered``: the relay's log shows it went out, so it is recorded sent and
+    never sent again. Otherwise it goes back to pending, and the next run of
+    its batch sends it (with the same Message-ID, so a relay can tell).
+    """
+    from booklet import sendlog
+
+    project = _as_project(project)
+    path = log_path(project)
+    conn = sendlog.open_log(path) if path.is_file() else None
+    if conn is None:
+        raise BookletError(f"{path}: no send log yet; nothing to resolve")
+    try:
+        rows = conn.execute("SELECT id FROM sends WHERE message_id = ? AND status IN "
+                            "('unknown', 'sending')", (message_id.strip(),)).fetchall()
+        if not rows:
+            raise BookletError(f"Message-ID {message_id}: no message with an unknown outcome "
+                               "has it; see booklet send --report")
+        who = by or _who()
+        for row in rows:
+            if delivered:
+                sendlog.update(conn, row["id"], status="sent", sent_at=sendlog.now(),
+                               reply=f"marked sent by {who} after checking the relay's log")
+            else:
+                sendlog.update(conn, row["id"], status="pending", temporary=1,
+                               reply=f"marked not sent by {who}; the next run sends it")
+    finally:
+        conn.close()
+    return len(rows)

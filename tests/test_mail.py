@@ -278,6 +278,18 @@ def test_killed_mid_batch_then_run_again_sends_each_once(smtp_project: Path,
     assert statuses == {addresses[0]: "sent", addresses[1]: "sent", addresses[2]: "unknown",
                         addresses[3]: "sent", addresses[4]: "sent"}
 
+    # A person finds the message in the relay's log and records it sent: done, nothing resent.
+    (message_id,) = [r["message_id"] for r in send_report(load_project(smtp_project))
+                     if r["status"] == "unknown"]
+    assert message_id == relay.to(addresses[2])[0]["Message-ID"]
+    runner = CliRunner(env={"BOOKLET_SMTP_PASSWORD": PASSWORD})
+    decided = runner.invoke(main, ["send", str(smtp_project), "--resolve", message_id, "sent"])
+    assert decided.exit_code == 0, decided.output
+    third = runner.invoke(main, ["send", str(smtp_project), "--csv", str(day)])
+    assert third.exit_code == 0, third.output
+    assert "0 sent, 0 failed, 5 skipped, 0 unknown" in third.output
+    assert all(len(relay.to(address)) == 1 for address in addresses)
+
 
 def test_a_certificate_for_another_host_is_refused(handout: Path, ca, monkeypatch):
     mailbox = Mailbox()
