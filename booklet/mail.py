@@ -770,8 +770,9 @@ def send_batch(project: Project, recipients: list[Recipient], *, by: str = "",
                 if status in ("sending", "unknown") and previous["transport"] == "smtp":
                     reason = (f"outcome unknown: the run stopped on {when} while the message "
                               "was being handed to the relay; look it up in the relay's log "
-                              f"by Message-ID {previous['message_id']}, and send again in a "
-                              "new batch (--batch) only if it did not go out")
+                              f"by Message-ID {previous['message_id']}, then record it: "
+                              f"booklet send --resolve '{previous['message_id']}' "
+                              "sent|not-sent")
                     if not dry_run:
                         sendlog.update(conn, previous["id"], status="unknown", reply=reason)
                     skip(reason, status="unknown", message_id=previous["message_id"])
@@ -899,7 +900,8 @@ def _deliver(project: Project, settings: MailSettings, conn: sqlite3.Connection,
                     if exc.during_data:
                         done("unknown", "", f"connection lost while the message was being "
                              f"handed over ({exc}); look it up in the relay's log by "
-                             f"Message-ID {item.message_id}")
+                             f"Message-ID {item.message_id}, then record it: booklet send "
+                             f"--resolve '{item.message_id}' sent|not-sent")
                     else:
                         unreachable = str(exc) if exc.connecting else ""
                         _defer(conn, item, str(exc), settings, retry, index, done)
