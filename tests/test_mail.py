@@ -526,3 +526,22 @@ def test_two_runs_of_one_batch_never_overlap(handout: Path):
         assert other.rows[0].status == "sent"
     finally:
         held.close()
+
+
+def test_an_unknown_outcome_decided_not_sent_goes_out_on_the_next_run(handout: Path):
+    import sqlite3
+
+    from booklet.mail import resolve_unknown
+
+    project = load_project(handout)
+    first = send_batch(project, spanish("a@example.org"), by="x", batch_id="day-5")
+    with sqlite3.connect(handout / "mail" / "sendlog.sqlite3") as conn:  # as after a crash
+        conn.execute("UPDATE sends SET status = 'unknown', transport = 'smtp'")
+    assert send_batch(project, spanish("a@example.org"), by="x",
+                      batch_id="day-5").rows[0].status == "unknown"
+    with pytest.raises(BookletError, match="no message with an unknown outcome"):
+        resolve_unknown(project, "<nothing@example.org>", delivered=False)
+    assert resolve_unknown(project, first.rows[0].message_id, delivered=False) == 1
+    again = send_batch(project, spanish("a@example.org"), by="x", batch_id="day-5")
+    assert again.rows[0].status == "sent"
+    assert again.rows[0].message_id == first.rows[0].message_id
