@@ -567,6 +567,9 @@ class _SmtpRelay:
             raise BookletError(f"{where}: login refused for user {s.user!r}: "
                                f"{_reply(exc.smtp_code, exc.smtp_error)}; check the user and "
                                f"the password ({PASSWORD_ENV} or password_file)") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise BookletError(f"{where}: {exc} (it offers no login); remove user from "
+                               "[mail], or check host and port") from None
         except (smtplib.SMTPException, OSError) as exc:
             raise _Lost(f"cannot reach {where}: {exc}", during_data=False,
                         connecting=True) from None

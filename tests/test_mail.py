@@ -119,7 +119,9 @@ def _authenticate(server, session, envelope, mechanism, auth_data):
 
 
 class SmtpServer:
-    def __init__(self, cert, mailbox: Mailbox):
+    """STARTTLS on a plain port, or (implicit) TLS from the first byte."""
+
+    def __init__(self, cert, mailbox: Mailbox, *, implicit_tls: bool = False):
         from aiosmtpd.smtp import SMTP
 
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -129,12 +131,16 @@ class SmtpServer:
         self.thread.start()
 
         def factory():
+            if implicit_tls:  # aiosmtpd does not see TLS it did not start itself
+                return SMTP(mailbox, hostname="relay.test", authenticator=_authenticate,
+                            auth_required=True, auth_require_tls=False)
             return SMTP(mailbox, hostname="relay.test", tls_context=context,
                         require_starttls=True, authenticator=_authenticate,
                         auth_required=True, enable_SMTPUTF8=True)
 
         async def start():
-            return await self.loop.create_server(factory, "127.0.0.1", 0)
+            return await self.loop.create_server(factory, "127.0.0.1", 0,
+                                                 ssl=context if implicit_tls else None)
 
         self.server = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
         self.port = self.server.sockets[0].getsockname()[1]
@@ -302,6 +308,22 @@ def test_a_certificate_for_another_host_is_refused(handout: Path, ca, monkeypatc
         with pytest.raises(BookletError, match="certificate refused"):
             send_batch(load_project(handout), spanish("a@example.org"), by="x")
         assert mailbox.messages == []
+    finally:
+        server.close()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_implicit_tls_with_a_custom_ca(handout: Path, ca, monkeypatch):
+    mailbox = Mailbox()
+    server = SmtpServer(ca.issue_cert("127.0.0.1"), mailbox, implicit_tls=True)
+    try:
+        ca.cert_pem.write_to_path(str(handout / "relay-ca.pem"))
+        add_mail(handout, f'host = "127.0.0.1"\nport = {server.port}\nsecurity = "tls"\n'
+                 f'user = "{USER}"\nca_file = "relay-ca.pem"\n')
+        monkeypatch.setenv("BOOKLET_SMTP_PASSWORD", PASSWORD)
+        summary = send_batch(load_project(handout), spanish("a@example.org"), by="x")
+        assert summary.rows[0].status == "sent", summary.rows[0]
+        assert len(mailbox.to("a@example.org")) == 1
     finally:
         server.close()
 
