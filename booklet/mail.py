@@ -528,6 +528,23 @@ def _password(settings: MailSettings) -> str:
     return path.read_text(encoding="utf-8").strip("\r\n")
 
 
+def _login(smtp, user: str, password: str) -> None:
+    """Log in once with AUTH PLAIN when offered (inside TLS), else as smtplib chooses.
+
+    smtplib's login() goes on to the next mechanism after a refusal, so one
+    wrong password costs several exchanges and, with some relays, a timeout.
+    """
+    import smtplib
+
+    if "PLAIN" in smtp.esmtp_features.get("auth", "").upper().split():
+        smtp.user, smtp.password = user, password
+        code, reply = smtp.auth("PLAIN", smtp.auth_plain)
+        if code not in (235, 503):
+            raise smtplib.SMTPAuthenticationError(code, reply)
+        return
+    smtp.login(user, password)
+
+
 class _SmtpRelay:
     """One connection to the clinic's relay, opened when needed and reopened after a drop."""
 
@@ -558,7 +575,7 @@ class _SmtpRelay:
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if s.user:
-                smtp.login(s.user, _password(s))
+                _login(smtp, s.user, _password(s))
         except ssl.SSLCertVerificationError as exc:
             raise BookletError(f"{where}: certificate refused ({exc.verify_message}); check "
                                "the host name, or name the relay's CA in [mail] ca_file") \

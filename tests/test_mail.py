@@ -115,7 +115,7 @@ def _authenticate(server, session, envelope, mechanism, auth_data):
 
     ok = isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode() \
         and auth_data.password == PASSWORD.encode()
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)  # handled=False: the server replies 535
 
 
 class SmtpServer:
@@ -567,3 +567,16 @@ def test_an_unknown_outcome_decided_not_sent_goes_out_on_the_next_run(handout: P
     again = send_batch(project, spanish("a@example.org"), by="x", batch_id="day-5")
     assert again.rows[0].status == "sent"
     assert again.rows[0].message_id == first.rows[0].message_id
+
+
+def test_a_wrong_password_stops_the_batch_without_showing_it(smtp_project: Path,
+                                                             relay: Mailbox, monkeypatch):
+    monkeypatch.setenv("BOOKLET_SMTP_PASSWORD", "wrong-" + PASSWORD)
+    with pytest.raises(BookletError, match="login refused for user 'clinic-relay'") as error:
+        send_batch(load_project(smtp_project), spanish("a@example.org"), by="x")
+    assert PASSWORD not in str(error.value)
+    assert relay.messages == []
+    # Nothing was handed over: the corrected run sends it.
+    monkeypatch.setenv("BOOKLET_SMTP_PASSWORD", PASSWORD)
+    summary = send_batch(load_project(smtp_project), spanish("a@example.org"), by="x")
+    assert summary.rows[0].status == "sent"
