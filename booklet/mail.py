@@ -267,6 +267,9 @@ def _stale_reason(project: Project, edition: Edition, out: Path,
                f"{edition.language} content", pdf, entry
     if approved and not entry.get("approved"):
         return f"{pdf} was built as a draft, before the current approval", pdf, entry
+    if not approved and entry.get("approved"):
+        # Its approval was withdrawn: the PDF lacks the DRAFT mark it must now carry.
+        return f"{pdf} was built as approved, but the approval is withdrawn", pdf, entry
     return "", pdf, entry
 
 

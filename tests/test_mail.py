@@ -364,6 +364,12 @@ def test_a_draft_is_refused_and_a_test_send_goes_to_the_clinic_only(smtp_project
     assert relay.to("family@example.org") == []
     (msg,) = relay.to("desk@clinic.example.org")
     assert msg["Subject"].startswith("DRAFT")
+    # The approved PDF was rebuilt as a draft first: the test send carries the DRAFT mark.
+    entry = json.loads((smtp_project / "dist" / "manifest.json").read_text())[
+        "editions"]["cast_es_screen.pdf"]
+    (pdf,) = list(msg.iter_attachments())
+    assert entry["approved"] is False
+    assert hashlib.sha256(pdf.get_content()).hexdigest() == entry["sha256"]
 
 
 # ---------------------------------------------------------------------------
