@@ -63,15 +63,17 @@ def _review_problems(path: Path, raw: dict) -> tuple[dict[str, Review], list[Pro
     problems: list[Problem] = []
     reviews: dict[str, Review] = {}
 
-    def bad(key: str, message: str) -> None:
+    def bad(key: str, message: str, hint: str = fix) -> None:
         problems.append(Problem("review-invalid", ERROR, message,
-                                f"{path}: key '{key}'", fix))
+                                f"{path}: key '{key}'", hint))
 
+    start_over = f"delete {path.name} and approve each language again"
     for key in sorted(set(raw) - {"languages"}):
-        bad(key, "unknown key; reviews.toml holds only [languages.LANG] tables")
+        bad(key, "unknown key; reviews.toml holds only [languages.LANG] tables", start_over)
     languages = raw.get("languages", {})
     if not isinstance(languages, dict):
-        bad("languages", f"got {languages!r}; expected tables like [languages.en]")
+        bad("languages", f"got {languages!r}; expected tables like [languages.en]",
+            start_over)
         return reviews, problems
     for language, entry in languages.items():
         key = f"languages.{language}"
@@ -98,8 +100,12 @@ def _review_problems(path: Path, raw: dict) -> tuple[dict[str, Review], list[Pro
     return reviews, problems
 
 
-def load_reviews(project: Project) -> dict[str, Review]:
-    """Read reviews.toml; every problem in it is reported at once, with its key."""
+def load_reviews(project: Project, *, replacing: str = "") -> dict[str, Review]:
+    """Read reviews.toml; every problem in it is reported at once, with its key.
+
+    ``replacing`` names the language about to be approved again: a broken entry
+    for it is no problem, since the new approval replaces it.
+    """
     path = project.root / REVIEWS_NAME
     if not path.is_file():
         return {}
@@ -109,6 +115,9 @@ def load_reviews(project: Project) -> dict[str, Review]:
         raise BookletError(f"{path}: not valid TOML: {exc}; fix that line or delete the "
                            "file and approve again") from None
     reviews, problems = _review_problems(path, raw)
+    mine = (f"key 'languages.{replacing}'", f"key 'languages.{replacing}.")
+    problems = [p for p in problems if not (replacing and p.location.endswith(mine[0]))
+                and not (replacing and mine[1] in p.location)]
     if problems:
         raise BookletError.from_problems(problems)
     return reviews
@@ -149,7 +158,7 @@ def approve(project: Project, language: str, approved_by: str,
         raise BookletError(f"--by {approved_by!r}: {problem}")
     review = Review(language, approved_by.strip(), on or dt.date.today(),
                     fingerprint(project, language))
-    reviews = load_reviews(project)
+    reviews = load_reviews(project, replacing=language)
     reviews[language] = review
     data = {"languages": {lang: {"approved_by": r.approved_by, "approved_on": r.approved_on,
                                  "fingerprint": r.fingerprint}

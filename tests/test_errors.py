@@ -242,3 +242,12 @@ def test_installed_command_prints_no_traceback(tmp_path: Path, case: Case):
     assert done.stderr.startswith("error: ")
     for name in case.names:
         assert name in done.stderr
+
+
+def test_approving_again_repairs_a_broken_entry(tmp_path: Path):
+    """The message says to re-run booklet approve; that must work."""
+    root = _broken(tmp_path, BY_ID["reviews approved_on is a string"])
+    result = CliRunner().invoke(main, ["approve", str(root), "--lang", "en", "--by", "Dr. A"])
+    assert result.exit_code == 0, result.output
+    status = CliRunner().invoke(main, ["i18n", "status", str(root)])
+    assert status.exit_code == 0 and "approved by Dr. A" in status.output, status.output
