@@ -151,11 +151,18 @@ def load_table(project: Project, name: str, where: str) -> Table:
         raise BookletError(f"{path}: not valid TOML: {exc}; fix that line") from None
     problems = []
     columns = []
-    for index, col in enumerate(raw.get("columns", [])):
+    columns_raw = raw.get("columns", [])
+    if not isinstance(columns_raw, list):
+        problems.append(f"columns: got {columns_raw!r}; expected [[columns]] tables")
+        columns_raw = []
+    for index, col in enumerate(columns_raw):
         if not isinstance(col, dict) or not isinstance(col.get("key"), str) \
                 or not isinstance(col.get("label"), str):
             problems.append(f"columns[{index}]: needs key = \"...\" and label = \"...\"")
             continue
+        flags = [k for k in ("nowrap", "list") if not isinstance(col.get(k, False), bool)]
+        if flags:
+            problems.append(f"columns[{index}]: {', '.join(flags)} must be true or false")
         columns.append(Column(col["key"], col["label"], bool(col.get("nowrap")),
                               bool(col.get("list"))))
     if not columns:
@@ -189,6 +196,9 @@ def load_table(project: Project, name: str, where: str) -> Table:
             or not 0 <= blank_rows <= 60:
         problems.append(f"blank_rows: got {blank_rows!r}; expected a whole number 0-60")
         blank_rows = 0
+    for key in ("caption", "source"):
+        if not isinstance(raw.get(key, ""), str):
+            problems.append(f"{key}: got {raw[key]!r}; expected a quoted string")
     if problems:
         raise BookletError(f"{path}: " + f"\n{path}: ".join(problems))
     return Table(name, path, tuple(columns), tuple(rows), str(raw.get("caption", "")),

@@ -104,6 +104,12 @@ CASES = [
          ("build", "{root}"), ("dressings.toml:1", "UTF-8")),
     Case("table blank_rows is a bool", lambda r: _prepend(r, TABLE, b"blank_rows = true\n"),
          ("build", "{root}"), ("dressings.toml", "blank_rows")),
+    Case("table columns is a number", lambda r: _write(r, TABLE, "columns = 5\n"),
+         ("build", "{root}"), ("dressings.toml", "columns")),
+    Case("table caption is not a string",
+         lambda r: _write(r, TABLE, (r / TABLE).read_text().replace(
+             'caption = "Dressings you may use."', "caption = 5")),
+         ("build", "{root}"), ("dressings.toml", "caption")),
     Case("table TOML syntax error", lambda r: _prepend(r, TABLE, b'caption = "open\n'),
          ("build", "{root}"), ("dressings.toml", "line 1")),
     Case("config in Latin-1", lambda r: _prepend(r, "booklet.toml", "# café\n".encode("latin-1")),
