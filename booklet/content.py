@@ -372,9 +372,38 @@ def _resolve_images(fragment: str, project: Project, path: Path, body: str,
                                     f"({target}); left out of this draft build", where,
                                     "add the file or fix the path"))
             return ""
+        unreadable = _image_problem(target)
+        if unreadable:
+            message = f"{where}: image {src!r} cannot be read ({unreadable})"
+            if strict:
+                raise BookletError(message + "; save it again as PNG, JPEG or SVG")
+            warnings.append(Problem("image-unreadable", WARNING, f"image {src!r} cannot be "
+                                    f"read ({unreadable}); left out of this draft build",
+                                    where, "save it again as PNG, JPEG or SVG"))
+            return ""
         return f"{match.group(1)}{html.escape(target.as_uri())}{match.group(3)}"
 
     return re.sub(r'(<img[^>]*?\ssrc=")([^"]*)(")', replace, fragment)
+
+
+def _image_problem(path: Path) -> str:
+    """Why WeasyPrint could not draw this image, or "" (it would drop it without a word)."""
+    if path.suffix.lower() == ".svg":
+        import xml.etree.ElementTree as ElementTree
+
+        try:
+            ElementTree.parse(path)
+        except ElementTree.ParseError as exc:
+            return f"not valid SVG: {exc}"
+        return ""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        return f"not an image Pillow can open: {exc}"
+    return ""
 
 
 def _anchor(meta: dict[str, str], path: Path) -> str:

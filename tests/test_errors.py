@@ -128,6 +128,10 @@ CASES = [
          ("i18n", "status", "{root}"), ("booklet.po:1", "byte-order mark")),
     Case("image URL written with entities", _entity_image,
          ("build", "{root}", "--strict"), ("01-cuts.md:11", "assets/none.png")),
+    Case("image that is not an image, under --strict",
+         lambda r: (_write(r, "assets/x.png", "not a picture\n"), _write(
+             r, CHAPTER, (r / CHAPTER).read_text() + "\n![A cut](../assets/x.png)\n")),
+         ("build", "{root}", "--strict"), ("01-cuts.md:11", "x.png", "cannot be read")),
     Case("stylesheet error under --strict",
          lambda r: _write(r, "styles/custom.css", "p { color: red }\n\np { font-size: big }\n"),
          ("build", "{root}", "--strict"), ("custom.css:3", "font-size")),
