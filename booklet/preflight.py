@@ -54,6 +54,7 @@ class Run:
     font: str
     mcid: int | None
     glyph0: bool = False  # draws glyph 0 (.notdef): an empty box on paper
+    scale: float = 1.0  # the CTM's scale: text inside a scaled drawing (an SVG) differs
 
 
 @dataclass
@@ -299,7 +300,9 @@ class _PageReader:
                 width = font.widths.get(code, font.default_width) * font.scale
                 advance += (width * size + state["tc"]
                             + (state["tw"] if step == 1 and code == 32 else 0)) * th
-                text.append(font.to_unicode.get(code, ""))
+                chars = font.to_unicode.get(code, "")
+                # A ligature's characters stay in reading order when an RTL line is reversed.
+                text.append(chars[::-1] if len(chars) > 1 and _RTL.search(chars) else chars)
         end = _multiply((1, 0, 0, 1, advance, 0), start)
         render = _multiply(start, state["ctm"])
         x0, y = _apply(render, 0, state["rise"])
@@ -308,7 +311,8 @@ class _PageReader:
         printed = size * math.hypot(render[2], render[3])
         if font is not None:
             self.runs.append(Run(self.number, "".join(text), min(x0, x1), max(x0, x1), y,
-                                 round(printed, 2), font.name, mcid, glyph0))
+                                 round(printed, 2), font.name, mcid, glyph0,
+                                 round(math.hypot(state["ctm"][0], state["ctm"][1]), 4)))
         return end
 
 
@@ -489,6 +493,51 @@ class Document:
     def page_text(self, number: int) -> str:
         return "".join(r.text for r in self.pages[number - 1].runs)
 
+    def lines(self, number: int, *, body_only: bool = False) -> list[str]:
+        """The page's text line by line, top to bottom, each read in its direction.
+
+        Runs whose baselines lie within a third of their size are one line (marks
+        above Arabic letters sit a little higher).
+        """
+        rows: list[list[Run]] = []
+        for run in sorted(self.pages[number - 1].runs, key=lambda r: -r.y):
+            if body_only and (self.furniture(run) or run.size >= DISPLAY_PT):
+                continue
+            if rows and rows[-1][0].y - run.y <= rows[-1][0].size / 3:
+                rows[-1].append(run)
+            else:
+                rows.append([run])
+        return [_logical("".join(r.text for r in sorted(row, key=lambda r: r.x0)))
+                for row in rows]
+
+    def shows(self, number: int, text: str) -> bool:
+        """Whether the page shows text (across line breaks, hyphens and directions)."""
+        want = _squash(text)
+        return want in _squash("".join(r.text for r in self.pages[number - 1].runs)) or \
+            want in _squash("".join(self.lines(number)))
+
+    @cached_property
+    def tagged(self) -> bool:
+        return bool(self.elements)
+
+    def artwork(self, run: Run) -> bool:
+        """Text drawn inside an image (an SVG logo): part of the picture, not of the text.
+
+        Tagged files say so (a Figure); in untagged ones (PDF/X) it is text drawn at
+        another scale than the page's own text.
+        """
+        if self.tagged:
+            return "Figure" in self.tags_of(run)
+        return abs(run.scale - self._text_scale) > 0.001
+
+    @cached_property
+    def _text_scale(self) -> float:
+        """The scale most text is drawn at (the page's own, not an image's)."""
+        from collections import Counter
+
+        scales = Counter(r.scale for page in self.pages for r in page.runs)
+        return scales.most_common(1)[0][0] if scales else 1.0
+
 
 # ---------------------------------------------------------------------------
 # The registry
@@ -523,13 +572,25 @@ def _problem(doc: Document, code: str, level: str, message: str, page: int | Non
     return Problem(code, level, message, doc.where(page), hint)
 
 
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+_LTR_RUN = re.compile(r"[0-9A-Za-z](?:[0-9A-Za-z .,:%/+\-]*[0-9A-Za-z])?")
+
+
+def _logical(text: str) -> str:
+    """Right-to-left text as it reads: a PDF stores the glyphs of a line left to right."""
+    if not _RTL.search(text):
+        return text
+    return _LTR_RUN.sub(lambda m: m.group(0)[::-1], text[::-1])
+
+
 def _short(text: str, limit: int = 50) -> str:
-    text = " ".join(text.split())
+    text = " ".join(_logical(text).split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"[\s\u00ad\-‐]+", "", text)
+    """Letters and digits only: line breaks, hyphens and mirrored brackets do not count."""
+    return re.sub(r"[\W_]+", "", text)
 
 
 # --- structure ----------------------------------------------------------------
@@ -554,9 +615,7 @@ def check_parts(doc: Document) -> Iterator[Problem]:
     pages = len(doc.pages)
     title = str(doc.pdf.docinfo.get("/Title", "")) or (doc.project.title if doc.project else "")
     clinic = doc.project.clinic.name if doc.project else ""
-    cover = _squash(doc.page_text(1)) if pages else ""
-    if not pages or (title and _squash(title) not in cover) or (clinic and
-                                                                _squash(clinic) not in cover):
+    if not pages or not doc.shows(1, title) or not doc.shows(1, clinic):
         yield _problem(doc, "missing-cover", ERROR, "no cover: page 1 does not show the "
                        f"title {title!r} and the clinic {clinic!r}", 1)
     dests = doc.destinations
@@ -585,9 +644,11 @@ def check_parts(doc: Document) -> Iterator[Problem]:
     if version and unfooted:
         yield _problem(doc, "missing-footer", ERROR, f"no footer line with the version "
                        f"{version!r} on page(s) {_pages(unfooted)}", unfooted[0])
-    if pages and clinic and _squash(clinic) not in _squash(doc.page_text(pages)):
-        yield _problem(doc, "missing-back-cover", ERROR, "no back cover: the last page does "
-                       f"not name the clinic {clinic!r}", pages)
+    # The back cover names the clinic after the disclaimer (it may run over two pages).
+    back = [n for n in (pages - 1, pages) if n > max(dests.get("disclaimer", 0), 1)]
+    if pages and clinic and not any(doc.shows(n, clinic) for n in back):
+        yield _problem(doc, "missing-back-cover", ERROR, "no back cover: no page after the "
+                       f"disclaimer names the clinic {clinic!r}", pages)
 
 
 def _pages(numbers: list[int]) -> str:
@@ -664,7 +725,10 @@ def _minimum_for(doc: Document, run: Run) -> tuple[float, str]:
         return MIN_LARGE_PRINT_PT, "large print"
     if doc.furniture(run):
         return MIN_FURNITURE_PT, "the header and footer line"
-    tags = doc.tags_of(run) if doc.elements else set()
+    if not doc.tagged:
+        # Without tags (PDF/X) table cells cannot be told from body text.
+        return MIN_TABLE_CELL_PT, "body text and table cells"
+    tags = doc.tags_of(run)
     if tags & {"TD", "TH"} or {"Table", "Caption"} <= tags:
         return MIN_TABLE_CELL_PT, "table cells"
     return MIN_BODY_PT, "body text"
@@ -676,8 +740,8 @@ def check_type_size(doc: Document) -> Iterator[Problem]:
     small: dict[str, tuple[float, list[Run]]] = {}
     for page in doc.pages:
         for run in page.runs:
-            if not run.text.strip() or (doc.elements and "Figure" in doc.tags_of(run)):
-                continue  # text drawn inside an image (a logo) is artwork
+            if not run.text.strip() or doc.artwork(run):
+                continue  # text drawn inside an image (a logo) is part of the picture
             minimum, what = _minimum_for(doc, run)
             if run.size < minimum - SIZE_TOLERANCE:
                 small.setdefault(what, (minimum, []))[1].append(run)
@@ -730,9 +794,10 @@ def check_page_count(doc: Document) -> Iterator[Problem]:
 def _budget(doc: Document) -> dict[str, int]:
     if doc.project is None:
         return {}
-    budgets = getattr(doc.project, "budgets", None) or {}
-    merged = dict(budgets.get("", {}))
-    merged.update(budgets.get(doc.edition.format, {}))
+    budgets = getattr(doc.project, "budgets", ())
+    merged = {key: value for scope, key, value in budgets if scope == ""}
+    merged.update({key: value for scope, key, value in budgets
+                   if scope == doc.edition.format})
     return merged
 
 
@@ -794,9 +859,9 @@ def check_fullness(doc: Document) -> Iterator[Problem]:
         first = max(r.y + r.size for r in body)
         used = (min(first, top) - min(lows)) / (top - bottom)
         if used < MIN_FULL:
-            following = doc.pages[page.number]
-            cause = _short(next((r.text for r in following.runs if r.text.strip()
-                                 and bottom < r.y < top and r.size < DISPLAY_PT), ""), 40)
+            cause = next((line for line in doc.lines(page.number + 1, body_only=True)
+                          if line.strip()), "")
+            cause = _short(cause, 40)
             yield _problem(doc, "page-hole", WARNING,
                            f"the page is {used:.0%} full: what follows"
                            + (f" ({cause!r})" if cause else "")
@@ -885,6 +950,24 @@ def preflight(path: Path | str, edition: Edition, project: Any = None, *,
     finally:
         doc.close()
     return problems
+
+
+def build_warnings(path: Path, edition: Edition, project: Any, *, approval: Any = None
+                   ) -> list[str]:
+    """The preflight of a freshly built edition, as lines for the build's warnings.
+
+    A draft is left out (the build reports drafts itself); an error here does
+    not stop the build, but ``booklet check`` fails on it.
+    """
+    entry = {"approved": approval is not None,
+             "approved_by": approval.approved_by if approval is not None else ""}
+    lines = []
+    for problem in preflight(path, edition, project, entry=entry):
+        if problem.code == "review-draft":
+            continue
+        note = "; booklet check fails on this" if problem.level == ERROR else ""
+        lines.append(f"{problem} [{problem.code}{note}]")
+    return lines
 
 
 def preflight_dist(project: Any, out_dir: Path | str | None = None, *,
