@@ -864,7 +864,7 @@ def check_fullness(doc: Document) -> Iterator[Problem]:
             cause = _short(cause, 40)
             yield _problem(doc, "page-hole", WARNING,
                            f"the page is {used:.0%} full: what follows"
-                           + (f" ({cause!r})" if cause else "")
+                           + (f" ({cause!r})" if cause else " (an image or a drawing)")
                            + " did not fit below and moved to the next page", page.number,
                            hint="let the box or table break, or keep it with less")
 
