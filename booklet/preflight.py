@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -279,6 +280,8 @@ class _PageReader:
         return loaded
 
     def _show(self, items: Any, tm: tuple, state: dict, mcid: int | None) -> tuple:
+        import pikepdf
+
         font: _Font | None = state["font"]
         size, th = state["size"], state["th"]
         start = tm
@@ -286,23 +289,26 @@ class _PageReader:
         text: list[str] = []
         glyph0 = False
         for item in items:
-            if not isinstance(item, (bytes, str)) and not hasattr(item, "__bytes__"):
+            if not isinstance(item, pikepdf.String):
                 advance -= float(item) / 1000 * size * th
                 continue
-            data = bytes(item)
             if font is None:
                 continue
-            step = 2 if font.two_byte else 1
-            for i in range(0, len(data) - step + 1, step):
-                code = int.from_bytes(data[i:i + step], "big")
-                if code == 0 and font.two_byte and font.identity_gid:
-                    glyph0 = True
-                width = font.widths.get(code, font.default_width) * font.scale
-                advance += (width * size + state["tc"]
-                            + (state["tw"] if step == 1 and code == 32 else 0)) * th
-                chars = font.to_unicode.get(code, "")
-                # A ligature's characters stay in reading order when an RTL line is reversed.
-                text.append(chars[::-1] if len(chars) > 1 and _RTL.search(chars) else chars)
+            data = bytes(item)
+            if font.two_byte:
+                codes = struct.unpack(f">{len(data) // 2}H", data[:len(data) // 2 * 2])
+                glyph0 = glyph0 or (font.identity_gid and 0 in codes)
+                spacing = state["tc"] * len(codes)
+            else:
+                codes = tuple(data)
+                spacing = state["tc"] * len(codes) + state["tw"] * codes.count(32)
+            widths, default = font.widths, font.default_width
+            advance += (sum(widths.get(c, default) for c in codes) * font.scale * size
+                        + spacing) * th
+            for chars in map(font.to_unicode.get, codes):
+                if chars and len(chars) > 1 and _RTL.search(chars):
+                    chars = chars[::-1]  # a ligature's letters stay in order when reversed
+                text.append(chars or "")
         end = _multiply((1, 0, 0, 1, advance, 0), start)
         render = _multiply(start, state["ctm"])
         x0, y = _apply(render, 0, state["rise"])
@@ -374,10 +380,15 @@ class Document:
 
     def box(self, number: int) -> tuple[float, float, float, float]:
         """The page's trimmed area (TrimBox, else MediaBox): x0, y0, x1, y1."""
-        page = self.pdf.pages[number - 1]
-        box = page.get("/TrimBox", page.MediaBox)
-        x0, y0, x1, y1 = (float(v) for v in box)
-        return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+        return self._boxes[number - 1]
+
+    @cached_property
+    def _boxes(self) -> list[tuple[float, float, float, float]]:
+        boxes = []
+        for page in self.pdf.pages:
+            x0, y0, x1, y1 = (float(v) for v in page.trimbox)  # else CropBox, MediaBox
+            boxes.append((min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
+        return boxes
 
     def furniture(self, run: Run) -> bool:
         """Running header, footer line or page number: text in the top or bottom zone."""
@@ -600,10 +611,11 @@ def _chapter_ids(doc: Document) -> list[tuple[str, str]]:
     """(anchor, source file name) of every chapter the project has."""
     if doc.project is None:
         return []
-    from booklet.content import load_chapters
-
     if "chapters" not in doc.__dict__:
-        doc.__dict__["chapters"] = [(c.slug, c.path.name) for c in load_chapters(doc.project)]
+        from booklet.content import chapter_anchor, chapter_files
+
+        doc.__dict__["chapters"] = [(chapter_anchor(path), path.name)
+                                    for path in chapter_files(doc.project)]
     return doc.__dict__["chapters"]
 
 
