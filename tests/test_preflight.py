@@ -55,6 +55,8 @@ def _plant(root: Path) -> None:
         "---\ntitle: Exercises\n---\n\nMove your fingers and your shoulder every day.\n\n"
         "![A drawing of finger exercises](../assets/tall.svg)\n\n"
         "Do each exercise 10 times, 3 times a day.\n")
+    (root / "chapters" / "04-nurse-notes.md").write_text(
+        "---\ntitle: Notes from your nurse\n---\n\n")  # an empty chapter
     css = root / "styles" / "custom.css"
     css.write_text(css.read_text() + "\n.footnote { font-size: 9pt; }\n"
                    "h3 { margin-inline-start: -70mm; }\n")  # 9 pt notes; off the page
@@ -94,8 +96,8 @@ def _one(problems, code: str):
 
 
 def _page_of(path: Path, text: str) -> int:
-    """The page (1-based) where pypdf finds text."""
-    pages = [n for n, t in enumerate(page_texts(path), 1) if text in normalize(t)]
+    """The page (1-based) where pypdf finds text, after the cover and contents."""
+    pages = [n for n, t in enumerate(page_texts(path), 1) if n > 2 and text in normalize(t)]
     assert pages, text
     return pages[0]
 
@@ -164,9 +166,15 @@ def test_page_hole_and_wrapped_footer_are_layout_warnings(found, planted):
     assert footer.level == WARNING and "2 lines" in footer.message
 
 
+def test_empty_chapter_is_named(found, planted):
+    problem = _one(found, "empty-chapter")
+    assert "'Notes from your nurse' has a title and nothing else" in problem.message
+    assert problem.location.endswith(f"page {_page_of(planted[1], 'Notes from your nurse')}")
+
+
 def test_nothing_else_is_reported(found):
     expected = {"image-alt", "heading-skip", "text-too-small", "review-overdue",
-                "review-draft", "text-outside", "page-hole", "footer-wraps"}
+                "review-draft", "text-outside", "page-hole", "footer-wraps", "empty-chapter"}
     assert {p.code for p in found} == expected
 
 
@@ -245,3 +253,80 @@ def test_cli_check_without_a_build_says_so(tmp_path):
     result = _check(str(FIXTURE), "--out", str(tmp_path / "nothing"))
     assert result.exit_code == 0
     assert "no built editions" in result.output and "[preflight-nothing]" in result.output
+
+
+# --- a built PDF changed after the fact, read back -----------------------------
+
+
+def _altered(source: Path, dest: Path, change) -> Path:
+    import pikepdf
+
+    with pikepdf.open(source) as pdf:
+        change(pdf)
+        pdf.save(dest)
+    return dest
+
+
+def _break_first_link(pdf) -> None:
+    import pikepdf
+
+    for page in pdf.pages:
+        for annot in page.get("/Annots", []):
+            if annot.get("/Subtype") == "/Link" and "/Dest" in annot:
+                annot.Dest = pikepdf.String("no-such-place")
+                return
+
+
+def _draw_glyph_0(pdf) -> None:
+    import pikepdf
+
+    page = pdf.pages[2]
+    ops = pikepdf.parse_content_stream(page)
+    for index, (operands, operator) in enumerate(ops):
+        if str(operator) == "TJ":
+            items = list(operands[0])
+            items[0] = pikepdf.String(b"\x00\x00")
+            ops[index] = pikepdf.ContentStreamInstruction([pikepdf.Array(items)], operator)
+            break
+    page.Contents = pdf.make_stream(pikepdf.unparse_content_stream(ops))
+
+
+def _unembed_fonts(pdf) -> None:
+    for page in pdf.pages:
+        for font in page.Resources.get("/Font", {}).values():
+            descriptor = font.DescendantFonts[0].FontDescriptor
+            for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+                if key in descriptor:
+                    del descriptor[key]
+
+
+def _drop_destination(name: str):
+    def change(pdf) -> None:
+        import pikepdf
+
+        tree = pikepdf.NameTree(pdf.Root.Names.Dests)
+        del tree[name]
+
+    return change
+
+
+@pytest.mark.parametrize(("change", "code", "words"), [
+    (_break_first_link, "link-broken", "#no-such-place goes nowhere"),
+    (_draw_glyph_0, "glyph-0", "draws glyph 0"),
+    (_unembed_fonts, "font-not-embedded", "is not embedded"),
+    (_drop_destination("daily-life"), "missing-chapter", "02-daily-life.md (#daily-life)"),
+    (_drop_destination("disclaimer"), "missing-disclaimer", "no disclaimer box"),
+], ids=["link", "glyph-0", "embedding", "chapter", "disclaimer"])
+def test_altered_pdf(clean, tmp_path, change, code, words):
+    path = _altered(clean["a4"].path, tmp_path / "altered.pdf", change)
+    problems = preflight(path, A4, load_project(FIXTURE))
+    problem = next((p for p in problems if p.code == code), None)
+    assert problem is not None and problem.level == ERROR, problems
+    assert words in problem.message
+
+
+def test_unreadable_pdf_is_one_message(tmp_path):
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.7 not really")
+    with pytest.raises(BookletError, match="not a readable PDF"):
+        preflight(path, A4, load_project(FIXTURE))
