@@ -391,15 +391,21 @@ class Document:
         return boxes
 
     def furniture(self, run: Run) -> bool:
-        """Running header, footer line or page number: text in the top or bottom zone."""
+        """Running header, footer line or page number: text in the page's top or bottom zone
+        that, in a tagged file, belongs to no structure element (WeasyPrint leaves the
+        page-margin boxes out of the tree)."""
         x0, y0, x1, y1 = self.box(run.page)
         zone = (y1 - y0) * FURNITURE_ZONE
-        return run.y < y0 + zone or run.y > y1 - zone
+        if not (run.y < y0 + zone or run.y > y1 - zone):
+            return False
+        return not self.tagged or (run.page, run.mcid) not in self._mcid_owner
 
     def footer_runs(self, number: int) -> list[Run]:
+        """The furniture at the foot of a page: the footer line and the page number."""
         x0, y0, x1, y1 = self.box(number)
-        zone = (y1 - y0) * FURNITURE_ZONE
-        return [r for r in self.pages[number - 1].runs if r.y < y0 + zone and r.text.strip()]
+        middle = (y0 + y1) / 2
+        return [r for r in self.pages[number - 1].runs
+                if r.y < middle and r.text.strip() and self.furniture(r)]
 
     @cached_property
     def elements(self) -> list[Element]:
@@ -638,15 +644,14 @@ def check_parts(doc: Document) -> Iterator[Problem]:
         if anchor not in dests:
             yield _problem(doc, "missing-chapter", ERROR, f"the chapter {name} (#{anchor}) "
                            "is not in the file")
-    if doc.project is not None and doc.elements:
+    if doc.project is not None:
         from booklet.content import table_files
 
-        tables = len(table_files(doc.project))
-        tagged = sum(1 for el in doc.elements if el.tag == "Table")
-        if tagged < tables:
-            yield _problem(doc, "missing-table", ERROR, f"{tables} data table(s) in chapters/ "
-                           f"but {tagged} table(s) in the file", hint="place each with "
-                           "'::: table NAME' in a chapter")
+        for path in table_files(doc.project):
+            if f"table-{path.stem}" not in dests:
+                yield _problem(doc, "missing-table", ERROR, f"the table {path.name} is not in "
+                               "the file", hint=f"place it with '::: table {path.stem}' in a "
+                               "chapter")
     if "disclaimer" not in dests:
         yield _problem(doc, "missing-disclaimer", ERROR, "no disclaimer box (no 'disclaimer' "
                        "anchor)")
@@ -901,7 +906,7 @@ def check_footer(doc: Document) -> Iterator[Problem]:
 
 # --- review -----------------------------------------------------------------------
 
-REVIEW_CODES = ("review-draft", "review-overdue", "review-missing")
+REVIEW_CODES = ("review-draft", "review-overdue", "review-missing", "review-outdated")
 
 
 def review_problems(doc: Document, *, for_sending: bool = False,
@@ -927,6 +932,18 @@ def review_problems(doc: Document, *, for_sending: bool = False,
     elif not str(by).strip():
         problems.append(_problem(doc, "review-missing", ERROR, "approved, but the approver's "
                                  "name is missing", hint="approve it again with --by NAME"))
+    elif len(doc.pages) and not doc.shows(1, str(by)):
+        problems.append(_problem(doc, "review-missing", ERROR, f"approved by {by}, but the "
+                                 "cover does not say so", 1, hint="keep the review notice "
+                                 "in templates/cover.html"))
+    built_from = doc.entry.get("fingerprint")
+    if doc.project is not None and built_from:
+        from booklet.review import fingerprint
+
+        if built_from != fingerprint(doc.project, doc.edition.language):
+            problems.append(_problem(doc, "review-outdated", ERROR if for_sending else WARNING,
+                                     "the content changed after this PDF was built",
+                                     hint="build it again (and have it approved again)"))
     if doc.project is not None:
         due = doc.project.next_review
         if due is None:

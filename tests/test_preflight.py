@@ -178,6 +178,27 @@ def test_nothing_else_is_reported(found):
     assert {p.code for p in found} == expected
 
 
+def test_approved_edition_then_changed_content(tmp_path):
+    from booklet.manifest import load_manifest
+    from booklet.review import approve
+
+    root = tmp_path / "approved"
+    shutil.copytree(FIXTURE, root)
+    approve(load_project(root), "en", "Dr. Test Reviewer", on=dt.date(2026, 3, 1))
+    out = root / "dist"
+    result = build_all(load_project(root), None, ["a4"], out)[0]
+    assert not result.draft
+    entry = load_manifest(out)[result.path.name]
+    problems = preflight(result.path, A4, load_project(root), entry=entry,
+                         for_sending=True, today=dt.date(2026, 11, 27))
+    assert problems == []
+    chapter = root / "chapters" / "01-first-days.md"
+    chapter.write_text(chapter.read_text() + "\nMove your shoulder too.\n")
+    problems = preflight(result.path, A4, load_project(root), entry=entry,
+                         today=dt.date(2026, 11, 27))
+    assert _one(problems, "review-outdated").level == WARNING
+
+
 def test_overdue_by_date_on_the_clean_edition(clean):
     result = clean["a4"]
     project = load_project(FIXTURE)
@@ -316,7 +337,8 @@ def _drop_destination(name: str):
     (_unembed_fonts, "font-not-embedded", "is not embedded"),
     (_drop_destination("daily-life"), "missing-chapter", "02-daily-life.md (#daily-life)"),
     (_drop_destination("disclaimer"), "missing-disclaimer", "no disclaimer box"),
-], ids=["link", "glyph-0", "embedding", "chapter", "disclaimer"])
+    (_drop_destination("table-check-ups"), "missing-table", "check-ups.toml is not in"),
+], ids=["link", "glyph-0", "embedding", "chapter", "disclaimer", "table"])
 def test_altered_pdf(clean, tmp_path, change, code, words):
     path = _altered(clean["a4"].path, tmp_path / "altered.pdf", change)
     problems = preflight(path, A4, load_project(FIXTURE))
