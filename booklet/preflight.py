@@ -391,14 +391,24 @@ class Document:
         return boxes
 
     def furniture(self, run: Run) -> bool:
-        """Running header, footer line or page number: text in the page's top or bottom zone
-        that, in a tagged file, belongs to no structure element (WeasyPrint leaves the
-        page-margin boxes out of the tree)."""
+        """Running header, footer line or page number.
+
+        A tagged file leaves the page-margin boxes out of its structure tree
+        (WeasyPrint does); an untagged one (PDF/X) has only the place to go by:
+        the top or bottom 9 % of the page.
+        """
         x0, y0, x1, y1 = self.box(run.page)
+        if self.tagged:
+            edge = (y1 - y0) / 4  # a wrapped large-print footer reaches well up
+            return (run.y < y0 + edge or run.y > y1 - edge) and run.size < DISPLAY_PT \
+                and (run.page, run.mcid) not in self._mcid_owner
         zone = (y1 - y0) * FURNITURE_ZONE
-        if not (run.y < y0 + zone or run.y > y1 - zone):
-            return False
-        return not self.tagged or (run.page, run.mcid) not in self._mcid_owner
+        return run.y < y0 + zone or run.y > y1 - zone
+
+    def body_runs(self, number: int) -> list[Run]:
+        """The page's own text: not its furniture, not the DRAFT mark, not a logo's letters."""
+        return [r for r in self.pages[number - 1].runs if r.text.strip()
+                and r.size < DISPLAY_PT and not self.furniture(r) and not self.artwork(r)]
 
     def footer_runs(self, number: int) -> list[Run]:
         """The furniture at the foot of a page: the footer line and the page number."""
@@ -862,19 +872,21 @@ def check_fullness(doc: Document) -> Iterator[Problem]:
         return
     starts = _section_starts(doc)
     forms = _form_pages(doc)
+    # The text area: as high and as low as body text reaches on any page.
+    everything = [r for number in range(2, pages + 1) for r in doc.body_runs(number)]
+    if not everything:
+        return
+    top = max(r.y + r.size for r in everything)
+    bottom = min(r.y for r in everything)
     for page in doc.pages[2:-1]:  # after the cover and contents, before the back cover
         if page.number + 1 in starts or page.number in forms:
             continue  # a chapter's last page may be short; a form is as long as it is
-        x0, y0, x1, y1 = doc.box(page.number)
-        zone = (y1 - y0) * FURNITURE_ZONE
-        top, bottom = y1 - zone, y0 + zone
-        body = [r for r in page.runs if r.text.strip() and bottom < r.y < top
-                and r.size < DISPLAY_PT]
+        body = doc.body_runs(page.number)
         if not body:
             continue
-        lows = [r.y for r in body] + [low for low, high in page.marks if bottom < low < top]
-        first = max(r.y + r.size for r in body)
-        used = (min(first, top) - min(lows)) / (top - bottom)
+        lows = [r.y for r in body] + [low for low, high in page.marks
+                                      if bottom - 1 < low and high < top + 1]
+        used = (top - min(lows)) / (top - bottom)
         if used < MIN_FULL:
             cause = next((line for line in doc.lines(page.number + 1, body_only=True)
                           if line.strip()), "")
