@@ -253,6 +253,8 @@ class _PageReader:
                 path_points = []
             elif op == "n":
                 path_points = []
+            elif op == "INLINE IMAGE":
+                self._mark([_apply(state["ctm"], x, y) for x in (0, 1) for y in (0, 1)])
             elif op == "Do" and resources is not None:
                 xobject = resources.get("/XObject", {}).get(str(operands[0]))
                 if xobject is None:
@@ -980,12 +982,21 @@ def preflight(path: Path | str, edition: Edition, project: Any = None, *,
               today: dt.date | None = None, groups: tuple[str, ...] | None = None
               ) -> list[Problem]:
     """Run every registered check (and the review) on one written PDF."""
+    import pikepdf
+
     doc = Document(Path(path), edition, project, entry)
     problems: list[Problem] = []
     try:
         for registered in CHECKS:
             if groups is None or registered.group in groups:
-                problems.extend(registered.function(doc))
+                try:
+                    problems.extend(registered.function(doc))
+                except BookletError:
+                    raise
+                except (pikepdf.PdfError, ValueError, KeyError, IndexError) as exc:
+                    problems.append(_problem(doc, "preflight-unreadable", ERROR,
+                                             f"the {registered.name} check could not read "
+                                             f"the file: {exc}", hint="build it again"))
         if groups is None or "review" in groups:
             problems.extend(review_problems(doc, for_sending=for_sending, today=today))
     finally:
