@@ -6,8 +6,9 @@ the links and the named destinations. So they catch what layout did, which
 no check of the sources can (a table that pushed a page two thirds empty, a
 footer that wrapped, a stylesheet that set a note in 9 pt).
 
-Each check is registered with a stable code prefix and a group; each returns
-``core.Problem`` values whose location names the edition and the page.
+Each check is registered (``@check``) with its group and the stable codes it
+reports; each returns ``core.Problem`` values whose location names the
+edition and the page.
 ``booklet build`` runs them on every edition it writes; ``booklet check``
 runs them over ``dist/``.
 """
@@ -18,7 +19,7 @@ import datetime as dt
 import math
 import re
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -326,7 +327,7 @@ class _PageReader:
 
 @dataclass(frozen=True)
 class Element:
-    """A structure element: its tag, page, heading level and the ids of its content."""
+    """A structure element: its tag, page, place in the tree and its marked content."""
 
     tag: str
     page: int  # 1-based; 0 when unknown
@@ -341,12 +342,15 @@ class Document:
     """What the checks read of one PDF, each part read once when first asked for."""
 
     def __init__(self, path: Path, edition: Edition, project: Any = None,
-                 entry: dict | None = None):
+                 entry: dict | None = None, *, for_sending: bool = False,
+                 today: dt.date | None = None):
         self.path = Path(path)
         self.edition = edition
         self.format = FORMATS.get(edition.format)
         self.project = project
-        self.entry = entry or {}
+        self.entry = entry or {}  # its dist/manifest.json entry: approval, fingerprint
+        self.for_sending = for_sending
+        self.today = today or dt.date.today()
 
     def where(self, page: int | None = None) -> str:
         place = f"{self.path.name} ({self.edition.language} {self.edition.format})"
@@ -365,6 +369,15 @@ class Document:
     def close(self) -> None:
         if "pdf" in self.__dict__:
             self.pdf.close()
+
+    @cached_property
+    def chapters(self) -> list[tuple[str, str]]:
+        """(anchor, file name) of the project's chapters: each must be in the file."""
+        if self.project is None:
+            return []
+        from booklet.content import chapter_anchor, chapter_files
+
+        return [(chapter_anchor(path), path.name) for path in chapter_files(self.project)]
 
     @cached_property
     def page_numbers(self) -> dict[tuple[int, int], int]:
@@ -572,7 +585,7 @@ class Document:
 # The registry
 # ---------------------------------------------------------------------------
 
-Check = Callable[[Document], Iterator[Problem]]
+Check = Callable[[Document], Iterable[Problem]]
 
 
 @dataclass(frozen=True)
@@ -627,14 +640,7 @@ def _squash(text: str) -> str:
 
 def _chapter_ids(doc: Document) -> list[tuple[str, str]]:
     """(anchor, source file name) of every chapter the project has."""
-    if doc.project is None:
-        return []
-    if "chapters" not in doc.__dict__:
-        from booklet.content import chapter_anchor, chapter_files
-
-        doc.__dict__["chapters"] = [(chapter_anchor(path), path.name)
-                                    for path in chapter_files(doc.project)]
-    return doc.__dict__["chapters"]
+    return doc.chapters
 
 
 @check("parts", "structure", ("missing-cover", "missing-contents", "missing-chapter",
@@ -920,17 +926,16 @@ def check_footer(doc: Document) -> Iterator[Problem]:
 
 # --- review -----------------------------------------------------------------------
 
-REVIEW_CODES = ("review-draft", "review-overdue", "review-missing", "review-outdated")
-
-
-def review_problems(doc: Document, *, for_sending: bool = False,
-                    today: dt.date | None = None) -> list[Problem]:
+@check("review", "review", ("review-draft", "review-overdue", "review-missing",
+                            "review-outdated"))
+def check_review(doc: Document) -> list[Problem]:
     """Approved or draft, by whom and when, and whether the next review date has passed.
 
-    An overdue review is a warning while building and an error for sending.
+    A draft, an overdue review or an outdated PDF is a warning while building
+    and an error for sending (``for_sending``).
     """
     problems = []
-    today = today or dt.date.today()
+    for_sending, today = doc.for_sending, doc.today
     approved = doc.entry.get("approved")
     by = doc.entry.get("approved_by", "")
     if doc.project is not None and approved is None:
@@ -981,10 +986,10 @@ def preflight(path: Path | str, edition: Edition, project: Any = None, *,
               entry: dict | None = None, for_sending: bool = False,
               today: dt.date | None = None, groups: tuple[str, ...] | None = None
               ) -> list[Problem]:
-    """Run every registered check (and the review) on one written PDF."""
+    """Run the registered checks (all, or those of `groups`) on one written PDF."""
     import pikepdf
 
-    doc = Document(Path(path), edition, project, entry)
+    doc = Document(Path(path), edition, project, entry, for_sending=for_sending, today=today)
     problems: list[Problem] = []
     try:
         for registered in CHECKS:
@@ -997,8 +1002,6 @@ def preflight(path: Path | str, edition: Edition, project: Any = None, *,
                     problems.append(_problem(doc, "preflight-unreadable", ERROR,
                                              f"the {registered.name} check could not read "
                                              f"the file: {exc}", hint="build it again"))
-        if groups is None or "review" in groups:
-            problems.extend(review_problems(doc, for_sending=for_sending, today=today))
     finally:
         doc.close()
     return problems

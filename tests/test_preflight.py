@@ -238,7 +238,7 @@ def test_bad_budget_is_a_config_error(tmp_path):
 
 
 def test_every_check_is_registered_with_codes():
-    assert {c.group for c in CHECKS} == {"structure", "print", "layout"}
+    assert {c.group for c in CHECKS} == {"structure", "print", "layout", "review"}
     codes = [code for c in CHECKS for code in c.codes]
     assert len(codes) == len(set(codes))
     assert {"image-alt", "heading-skip", "text-too-small", "glyph-0", "font-not-embedded",
