@@ -179,7 +179,7 @@ class _PageReader:
         self.number = number
         self.fonts = fonts  # objgen -> _Font, shared across pages
         self.runs: list[Run] = []
-        self.marks: list[tuple[float, float]] = []  # (bottom y, top y) of paths and images
+        self.marks: list[tuple[float, float, float, float]] = []  # boxes of paths, images
         self.font_names: set[str] = set()
         self.unembedded: set[str] = set()
 
@@ -269,8 +269,8 @@ class _PageReader:
 
     def _mark(self, points: list[tuple[float, float]]) -> None:
         if points:
-            ys = [y for _, y in points]
-            self.marks.append((min(ys), max(ys)))
+            xs, ys = [x for x, _ in points], [y for _, y in points]
+            self.marks.append((min(xs), min(ys), max(xs), max(ys)))
 
     def _font(self, font: Any) -> _Font:
         key = font.objgen if font.objgen != (0, 0) else id(font)
@@ -868,8 +868,25 @@ def _section_starts(doc: Document) -> set[int]:
 
 
 def _form_pages(doc: Document) -> set[int]:
-    """Pages of a form: a table with blank cells to write in."""
-    return {el.page for el in doc.elements if el.tag == "TD" and not doc.text_of(el)}
+    """Pages of a form: a table with blank cells to write in.
+
+    A tagged file says so (empty TD elements); in an untagged one, a blank row
+    is a band between cell borders (three or more vertical rules of the same
+    height) with no text in it.
+    """
+    if doc.tagged:
+        return {el.page for el in doc.elements if el.tag == "TD" and not doc.text_of(el)}
+    from collections import Counter
+
+    forms = set()
+    for page in doc.pages:
+        bands = Counter((round(low), round(high)) for left, low, right, high in page.marks
+                        if right - left < 1 and high - low >= 20)
+        baselines = [r.y for r in page.runs if r.text.strip() and r.size < DISPLAY_PT]
+        if any(count >= 3 and not any(low < y < high for y in baselines)
+               for (low, high), count in bands.items()):
+            forms.add(page.number)
+    return forms
 
 
 @check("fullness", "layout", ("page-hole",))
@@ -892,8 +909,10 @@ def check_fullness(doc: Document) -> Iterator[Problem]:
         body = doc.body_runs(page.number)
         if not body:
             continue
-        lows = [r.y for r in body] + [low for low, high in page.marks
-                                      if bottom - 1 < low and high < top + 1]
+        x0, _y0, x1, _y1 = doc.box(page.number)  # printer's marks lie outside the trim
+        lows = [r.y for r in body] + [low for left, low, right, high in page.marks
+                                      if bottom - 1 < low and high < top + 1
+                                      and x0 - 1 < left and right < x1 + 1]
         used = (top - min(lows)) / (top - bottom)
         if used < MIN_FULL:
             cause = next((line for line in doc.lines(page.number + 1, body_only=True)
