@@ -221,32 +221,46 @@ def preview(pdf: Path, pages: str, dpi: int, out_dir: Path, sheet: bool) -> None
 @PROJECT
 @click.option("--strict", is_flag=True, help=_("Exit non-zero on warnings too."))
 @JSON
-def check(project: Path, strict: bool, as_json: bool) -> None:
-    """Check content quality: readability, table figures in prose, review dates, CSS."""
+@click.option("--out", "out_dir", default="dist", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help=_("Folder of the built PDFs, relative to the project."))
+@click.option("--for-sending", is_flag=True,
+              help=_("Check as before emailing: a draft or an overdue review is an error."))
+def check(project: Path, strict: bool, as_json: bool, out_dir: Path, for_sending: bool) -> None:
+    """Check the content (readability, table figures, review dates, CSS) and preflight the PDFs.
+
+    The preflight reads every PDF that dist/manifest.json lists: structure and
+    tags, type sizes, fonts, page boxes, page fullness, the footer, the review.
+    """
     from booklet.check import check_project
-    from booklet.core import BookletError
+    from booklet.core import ERROR, BookletError
+    from booklet.preflight import preflight_dist
     from booklet.project import load_project
 
     try:
         loaded = load_project(project)
         problems = list(loaded.problems) + check_project(loaded)
+        if not out_dir.is_absolute():
+            out_dir = loaded.root / out_dir
+        problems += preflight_dist(loaded, out_dir, for_sending=for_sending)
     except BookletError as exc:
         if as_json:
-            _json_failure(exc)
+            _echo_json([p.as_dict() for p in exc.problems])
+            raise click.exceptions.Exit(1) from None
         raise
     if strict:
         problems = [p.as_error() for p in problems]
-    errors = [p for p in problems if p.level == "error"]
+    failed = [p for p in problems if p.level == ERROR]
     if as_json:
-        _echo_json({"ok": not errors, "problems": [p.as_dict() for p in problems]})
-        if errors:
-            raise click.exceptions.Exit(1)
-        return
-    for problem in problems:
-        click.echo(f"{_level(problem)}: {problem}")
-    if errors:
-        raise BookletError(_("{n} problem(s) found.").format(n=len(errors)))
-    click.echo(_("All checks passed."))
+        _echo_json([p.as_dict() for p in problems])
+    else:
+        for problem in problems:
+            click.echo(f"{_level(problem)}: {problem} [{problem.code}]")
+    if failed:
+        raise BookletError(_("{n} problem(s) found.").format(n=len(failed)))
+    if not as_json:
+        click.echo(_("All checks passed.") if not problems else
+                   _("No errors ({n} warning(s)).").format(n=len(problems)))
 
 
 @main.command()
