@@ -30,8 +30,8 @@ class BuildResult:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """The problems as text, for callers that print them."""
-        return tuple(str(p) for p in self.problems)
+        """The problems as text with their codes, for callers that print them."""
+        return tuple(f"{p} [{p.code}]" for p in self.problems)
 
     def manifest_entry(self) -> dict:
         """This edition's entry in dist/manifest.json."""
@@ -99,8 +99,13 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
     layout = _layout_padded(project, fmt, html_for, warnings)
     data = pdf.write_layout(layout, image_dpi=fmt.image_dpi)
     out = pdf.write_pdf(data, Path(out_dir) / edition_filename(project, edition))
-    from booklet.preflight import build_warnings  # read the written PDF back (preflight)
-    warnings.extend(build_warnings(out, edition, project, approval=approval))
+    from booklet.preflight import preflight_after_build  # read the written PDF back
+
+    for found in preflight_after_build(out, edition, project, approval=approval):
+        # A preflight error does not stop the build (booklet check fails on it).
+        warnings.append(found if found.level == WARNING else Problem(
+            found.code, WARNING, found.message, found.location,
+            "; ".join(filter(None, (found.hint, "booklet check fails on this")))))
     sheets = None
     if fmt.impose_on:
         from booklet.impose import impose_saddle_stitch

@@ -84,7 +84,7 @@ def _report(problems, strict: bool) -> list:
         if str(problem) in seen:
             continue
         seen.add(str(problem))
-        click.echo(f"{_level(problem)}: {problem}", err=True)
+        click.echo(f"{_level(problem)}: {problem} [{problem.code}]", err=True)
         if problem.level == "error":
             errors.append(problem)
     return errors

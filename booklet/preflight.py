@@ -1033,15 +1033,17 @@ def build_warnings(path: Path, edition: Edition, project: Any, *, approval: Any 
     A draft is left out (the build reports drafts itself); an error here does
     not stop the build, but ``booklet check`` fails on it.
     """
+    return [f"{p} [{p.code}{'; booklet check fails on this' if p.level == ERROR else ''}]"
+            for p in preflight_after_build(path, edition, project, approval=approval)]
+
+
+def preflight_after_build(path: Path, edition: Edition, project: Any, *,
+                          approval: Any = None) -> list[Problem]:
+    """The preflight of a freshly built edition as problems, drafts left out."""
     entry = {"approved": approval is not None,
              "approved_by": approval.approved_by if approval is not None else ""}
-    lines = []
-    for problem in preflight(path, edition, project, entry=entry):
-        if problem.code == "review-draft":
-            continue
-        note = "; booklet check fails on this" if problem.level == ERROR else ""
-        lines.append(f"{problem} [{problem.code}{note}]")
-    return lines
+    return [p for p in preflight(path, edition, project, entry=entry)
+            if p.code != "review-draft"]
 
 
 def preflight_dist(project: Any, out_dir: Path | str | None = None, *,
