@@ -86,7 +86,7 @@ def create_app(projects: list[Path] | list[str], users_file: Path | str, *,
 
 
 def _install_security(app, desk: Desk) -> None:
-    from flask import abort, g, request, session
+    from flask import abort, g, redirect, request, session, url_for
 
     @app.before_request
     def guard():
@@ -107,6 +107,8 @@ def _install_security(app, desk: Desk) -> None:
             if not expected or not sent or not hmac.compare_digest(sent, expected):
                 abort(400, "csrf")
         if request.endpoint not in OPEN_ENDPOINTS and not session.get("user"):
+            if request.method == "GET" and request.endpoint == "library":
+                return redirect(url_for("signin"), code=303)
             abort(401, "signin")
         g.user = session.get("user", "")
 
