@@ -32,8 +32,13 @@ RECORD_COLUMNS = ("sent_at", "handout", "email", "language", "format", "status",
 
 
 def translations():
-    from flask import current_app, g
+    """The staff member's catalog; untranslated in a worker thread (no request there)."""
+    import gettext as gnu
 
+    from flask import current_app, g, has_app_context
+
+    if not has_app_context():
+        return gnu.NullTranslations()
     desk = current_app.extensions["booklet_desk"]
     return desk.translations.get(getattr(g, "language", "en"), desk.translations["en"])
 
@@ -379,7 +384,6 @@ def register(app, desk: Desk) -> None:  # noqa: C901 - one place lists every pag
     @app.post("/h/<slug>/batch")
     def batch_upload(slug: str):
         found = handout_or_404(slug)
-        api = mail_or_503()
         upload = request.files.get("csv")
         data = upload.read(MAX_UPLOAD + 1) if upload else b""
         error = ""
@@ -400,6 +404,7 @@ def register(app, desk: Desk) -> None:  # noqa: C901 - one place lists every pag
                               "files.", rows=MAX_ROWS)
         if error:
             return render_template("batch.html", handout=found, rows=None, error=error), 422
+        api = mail_or_503()
         source = Path(upload.filename or "upload.csv").name[:80] or "upload.csv"
         recipients, problems = api.read_recipients_csv(data, source)
         rows = []
