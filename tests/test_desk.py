@@ -109,12 +109,15 @@ def client(app):
 
 
 def text_of(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    from html import unescape
+
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 def alert(html: str) -> str:
-    found = re.search(r'role="alert"[^>]*>(.*?)</(p|div)>', html, re.S)
-    return text_of(found.group(1)) if found else ""
+    """The text of the page's alert (an error message), as a screen reader announces it."""
+    found = re.search(r'<(p|div)\b[^>]*role="alert"[^>]*>(.*?)</\1>', html, re.S)
+    return text_of(found.group(2)) if found else ""
 
 
 def wait_for(app, job_id: str, limit: float = 300):
@@ -529,6 +532,7 @@ def test_email_form_validates_fields_beside_them(client):
     assert response.status_code == 422
     html = response.text
     assert 'id="email-error"' in html and 'aria-describedby="email-error"' in html
+    html = text_of(html)
     assert "Choose one of this handout's languages." in html
     assert "Choose one of this handout's formats." in html
 
