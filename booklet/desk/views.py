@@ -612,7 +612,9 @@ def _submit_send(desk: Desk, api, found: Handout, recipients: list, user: str,
             at = index.get((row.email, row.language, row.format))
             if at is not None:
                 state = DONE if row.status == "sent" else FAILED
-                detail = row.reason or row.reply or state_label(row.status)
+                said = row.reason or row.reply
+                detail = f"{state_label(row.status)}: {said}" if said else \
+                    state_label(row.status)
                 desk.board.update(job, at, state, detail)
 
         summary = api.send_batch(project, recipients, by=user, batch_id=batch_id,
