@@ -59,7 +59,8 @@ class LanguageState:
 
     @property
     def out_of_date(self) -> bool:
-        return any(not e.current for e in self.editions)
+        """A built PDF no longer matches (an edition never built is shown as such, per cell)."""
+        return any(e.built and not e.current for e in self.editions)
 
     @property
     def states(self) -> tuple[str, ...]:
