@@ -281,3 +281,58 @@ def test_sign_in_page_and_library_pass_axe(browser, desk_url, nurse):
     assert not axe_violations(browser)
     browser.get(f"{desk_url}/h/{SLUG}")
     assert not axe_violations(browser)
+
+
+def test_keyboard_alone_finds_and_opens_a_handout(nurse, desk_url):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    def tab() -> None:
+        ActionChains(nurse).send_keys(Keys.TAB).perform()
+
+    nurse.get(desk_url + "/")
+    tab()
+    assert nurse.switch_to.active_element.text == "Skip to the main content"
+    nurse.switch_to.active_element.send_keys(Keys.ENTER)
+    tab()
+    search = nurse.switch_to.active_element
+    assert search.get_attribute("id") == "q"
+    outline = nurse.execute_script("return getComputedStyle(arguments[0]).outlineStyle", search)
+    assert outline != "none"  # focus is visible
+    search.send_keys("surgery", Keys.ENTER)
+    wait_text(nurse, "#found", "1 handout")
+    for _ in range(40):
+        tab()
+        if nurse.switch_to.active_element.text == "Going home after surgery":
+            break
+    else:
+        pytest.fail("the handout's link cannot be reached with the Tab key")
+    nurse.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_text(nurse, "h1", "Going home after surgery")
+
+
+def test_page_language_switches_to_spanish(nurse, desk_url):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    nurse.get(desk_url + "/")
+    Select(nurse.find_element(By.ID, "page-language")).select_by_value("es")
+    nurse.find_element(By.XPATH, "//button[normalize-space()='Change']").click()
+    wait_text(nurse, "h1", "Biblioteca")
+    assert nurse.find_element(By.TAG_NAME, "html").get_attribute("lang") == "es"
+    assert not axe_violations(nurse)
+    Select(nurse.find_element(By.ID, "page-language")).select_by_value("en")
+    nurse.find_element(By.XPATH, "//button[normalize-space()='Cambiar']").click()
+    wait_text(nurse, "h1", "Library")
+
+
+def test_printing_the_desk_prints_only_a_note(nurse, desk_url):
+    nurse.get(f"{desk_url}/h/{SLUG}")
+    nurse.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        shown = nurse.execute_script(
+            "return [...document.body.children].filter("
+            "e => getComputedStyle(e).display !== 'none').map(e => e.className)")
+    finally:
+        nurse.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert shown == ["print-note"]
