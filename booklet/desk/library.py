@@ -9,6 +9,7 @@ a URL.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,10 +156,51 @@ def _edition_state(project: Project, edition: Edition, out_dir: Path, manifest: 
                         sheets=sheets if sheets and sheets.is_file() else None, reason=reason)
 
 
+_STATUS_LOCK = threading.Lock()
+_STATUS_CACHE: dict[Path, tuple[tuple, list]] = {}
+
+
+def _inputs_stamp(project: Project) -> tuple:
+    """Names, sizes and times of every file translation coverage is computed from."""
+    from booklet.i18n import theme_template_files
+
+    files = [project.config_path, project.root / "reviews.toml"]
+    for folder in (project.chapters_dir, project.locales_dir):
+        if folder.is_dir():
+            files += sorted(p for p in folder.rglob("*") if p.is_file())
+    files += theme_template_files(project)
+    stamp = []
+    for path in files:
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        stamp.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(stamp)
+
+
+def coverage(project: Project) -> list:
+    """booklet.i18n.status, recomputed only when a chapter, catalog or review file changed.
+
+    Extracting every segment takes about a second for a five-language handout:
+    too slow to repeat on every page a nurse opens between two patients.
+    """
+    from booklet import i18n
+
+    stamp = _inputs_stamp(project)
+    with _STATUS_LOCK:
+        cached = _STATUS_CACHE.get(project.root)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    found = i18n.status(project)
+    with _STATUS_LOCK:
+        _STATUS_CACHE[project.root] = (stamp, found)
+    return found
+
+
 def load_handout(slug: str, root: Path, out_dir: str | Path = "dist", *,
                  today: dt.date | None = None) -> Handout:
     """Load a project and work out every language's and edition's state now."""
-    from booklet import i18n
     from booklet.manifest import load_manifest
     from booklet.review import approval, fingerprint
 
@@ -167,11 +209,11 @@ def load_handout(slug: str, root: Path, out_dir: str | Path = "dist", *,
     manifest = load_manifest(out)
     today = today or dt.date.today()
     overdue = bool(project.next_review and project.next_review < today)
-    coverage = {s.language: s for s in i18n.status(project)}
+    statuses = {s.language: s for s in coverage(project)}
     languages = []
     for language in project.languages:
         review = approval(project, language)
-        status = coverage.get(language)
+        status = statuses.get(language)
         incomplete = bool(status and not status.source and (
             status.untranslated or status.fuzzy or status.outdated))
         current = fingerprint(project, language)
