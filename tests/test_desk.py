@@ -617,6 +617,8 @@ def test_csv_batch_marks_bad_rows_and_sends_the_others_once(approved_client):
     rows = re.findall(r'<tr class="(row-\w+)">(.*?)</tr>', preview.text, re.S)
     marks = {text_of(cells).split()[0]: kind for kind, cells in rows}
     assert marks == {"2": "row-ready", "3": "row-error", "4": "row-error", "5": "row-ready"}
+    bad = text_of(next(cells for kind, cells in rows if text_of(cells).startswith("3 ")))
+    assert bad.startswith("3 not-an-address es Dos Error:")  # shown as the file has it
     assert "2 of 4 rows are ready" in text_of(preview.text)
     key = re.search(r'name="batch" value="([^"]+)"', preview.text).group(1)
     response = client.post(f"/h/{SLUG}/batch/send",

@@ -407,10 +407,15 @@ def register(app, desk: Desk) -> None:  # noqa: C901 - one place lists every pag
         api = mail_or_503()
         source = Path(upload.filename or "upload.csv").name[:80] or "upload.csv"
         recipients, problems = api.read_recipients_csv(data, source)
+        raw = _raw_rows(data)
         rows = []
         for problem in problems:
-            rows.append({"line": _line_of(problem.location), "email": "", "language": "",
-                         "format": "", "name": "", "error": problem.message})
+            line = _line_of(problem.location)
+            cells = raw.get(line, {})
+            rows.append({"line": line, "email": cells.get("email", ""),
+                         "language": cells.get("language", ""),
+                         "format": cells.get("format", ""), "name": cells.get("name", ""),
+                         "error": problem.message})
         ready = []
         for recipient in recipients:
             row = {"line": recipient.line, "email": recipient.email,
@@ -587,6 +592,20 @@ def _valid_email(address: str) -> str | None:
 def _line_of(location: str) -> int:
     tail = location.rsplit(":", 1)[-1] if ":" in location else ""
     return int(tail) if tail.isdigit() else 0
+
+
+def _raw_rows(data: bytes) -> dict[int, dict[str, str]]:
+    """The cells of every row by line number, to show a bad row as the file has it."""
+    rows: dict[int, dict[str, str]] = {}
+    try:
+        reader = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+        header = [h.strip().casefold() for h in next(reader, [])]
+        for cells in reader:
+            rows[reader.line_num] = {key: value.strip()[:254]
+                                     for key, value in zip(header, cells, strict=False)}
+    except (csv.Error, UnicodeDecodeError):
+        pass  # the mail stage's own reading reports what is wrong with the file
+    return rows
 
 
 def _csv_cell(value) -> str:
