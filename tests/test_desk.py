@@ -629,3 +629,23 @@ def test_csv_batch_marks_bad_rows_and_sends_the_others_once(approved_client):
     again = client.post(f"/h/{SLUG}/batch/send",
                         data={"csrf_token": token(preview.text), "batch": key})
     assert again.status_code == 404  # a batch is sent once
+
+
+def test_review_packet_for_a_clinician(project_copy, users_file):
+    pytest.importorskip("booklet.packet", reason="booklet.packet (the review packet) is not "
+                        "merged into this branch yet")
+    app = make_app(project_copy, users_file)
+    client = app.test_client()
+    sign_in(client)
+    page = client.get(f"/h/{SLUG}")
+    assert "Make the review packet" in page.text
+    assert client.get(f"/h/{SLUG}/es/packet").status_code == 404  # not made yet
+    assert client.post(f"/h/{SLUG}/fr/packet",
+                       data={"csrf_token": token(page.text)}).status_code == 404
+    response = client.post(f"/h/{SLUG}/es/packet", data={"csrf_token": token(page.text)})
+    job = wait_for(app, response.location.rsplit("/", 1)[1])
+    assert [s.state for s in job.steps] == ["done"], job.steps
+    packet = client.get(f"/h/{SLUG}/es/packet")
+    assert packet.status_code == 200 and packet.mimetype == "application/pdf"
+    assert packet.data.startswith(b"%PDF-")
+    assert f'href="/h/{SLUG}/es/packet"' in client.get(f"/h/{SLUG}").text

@@ -215,7 +215,11 @@ def register(app, desk: Desk) -> None:  # noqa: C901 - one place lists every pag
     def handout(slug: str):
         found = handout_or_404(slug)
         jobs = [j for j in desk.board.recent() if j.handout == slug]
-        return render_template("handout.html", handout=found, jobs=jobs[:5])
+        module = packet_module()
+        packets = {lang.language: (found.out_dir / module.packet_filename(
+            found.project, lang.language)).is_file() for lang in found.languages} \
+            if module else None
+        return render_template("handout.html", handout=found, jobs=jobs[:5], packets=packets)
 
     @app.get("/h/<slug>/cover.png")
     def cover(slug: str):
@@ -263,6 +267,49 @@ def register(app, desk: Desk) -> None:  # noqa: C901 - one place lists every pag
             abort(404, _("This edition has no imposed sheets: only booklets are imposed."))
         return send_file(state.sheets, mimetype="application/pdf",
                          download_name=state.sheets.name, as_attachment=False, max_age=0)
+
+    # -- the clinician's review packet ----------------------------------------
+
+    def packet_or_404(found: Handout, language: str):
+        module = packet_module()
+        if module is None:
+            abort(404, _("This installation of booklet makes no review packets."))
+        if found.language(language) is None:
+            abort(404, _("“%(title)s” has no language “%(language)s”.", title=found.title,
+                         language=language))
+        return module, found.out_dir / module.packet_filename(found.project, language)
+
+    @app.get("/h/<slug>/<language>/packet")
+    def packet(slug: str, language: str):
+        found = handout_or_404(slug)
+        _module, path = packet_or_404(found, language)
+        if not path.is_file():
+            abort(404, _("The review packet has not been made yet. Use “Make the review "
+                         "packet” on the handout's page."))
+        return send_file(path, mimetype="application/pdf", download_name=path.name,
+                         as_attachment=False, max_age=0)
+
+    @app.post("/h/<slug>/<language>/packet")
+    def make_packet(slug: str, language: str):
+        found = handout_or_404(slug)
+        module, _path = packet_or_404(found, language)
+        root, out = found.project.root, found.out_dir
+
+        def work(job):
+            from booklet.project import load_project
+
+            desk.board.update(job, 0, RUNNING)
+            try:
+                written = module.write_packet(load_project(root), language, out)
+            except Exception as exc:  # noqa: BLE001 - the page says why; the desk goes on
+                desk.board.update(job, 0, FAILED, str(exc) or type(exc).__name__)
+                return None
+            desk.board.update(job, 0, DONE, written.name)
+            return written
+
+        job = desk.board.submit("rebuild", g.user, slug,
+                                [_("review packet, %(language)s", language=language)], work)
+        return redirect(url_for("job", job_id=job.id), code=303)
 
     # -- rebuild --------------------------------------------------------------
 
@@ -592,6 +639,16 @@ def _valid_email(address: str) -> str | None:
 def _line_of(location: str) -> int:
     tail = location.rsplit(":", 1)[-1] if ":" in location else ""
     return int(tail) if tail.isdigit() else 0
+
+
+def packet_module():
+    """booklet.packet (the clinician's review packet) when this installation has it."""
+    try:
+        from booklet import packet
+    except ImportError:
+        return None
+    return packet if hasattr(packet, "write_packet") and hasattr(packet, "packet_filename") \
+        else None
 
 
 def _raw_rows(data: bytes) -> dict[int, dict[str, str]]:
