@@ -649,3 +649,31 @@ def test_review_packet_for_a_clinician(project_copy, users_file):
     assert packet.status_code == 200 and packet.mimetype == "application/pdf"
     assert packet.data.startswith(b"%PDF-")
     assert f'href="/h/{SLUG}/es/packet"' in client.get(f"/h/{SLUG}").text
+
+
+def test_a_folder_of_projects_is_discovered_and_slugs_must_differ(built, tmp_path):
+    from booklet.core import BookletError
+    from booklet.desk.library import discover
+
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    shutil.copytree(built / "chapters", shelf / "knee" / "chapters")
+    shutil.copy2(built / "booklet.toml", shelf / "knee" / "booklet.toml")
+    (shelf / "notes").mkdir()  # not a project: ignored
+    assert discover([shelf]) == {SLUG: (shelf / "knee").resolve()}
+    with pytest.raises(BookletError, match="key 'slug' 'going-home-after-surgery' is also"):
+        discover([shelf, built])
+    with pytest.raises(BookletError, match="not a handout project"):
+        discover([tmp_path / "missing"])
+    with pytest.raises(BookletError, match="no handout projects in"):
+        discover([shelf / "notes"])
+
+
+def test_record_filters_are_checked(client):
+    mail_api()
+    response = client.get("/record", query_string={"since": "27/11/2026", "handout": "x"})
+    assert response.status_code == 422
+    html = response.text
+    assert 'id="since-error"' in html and "Use a date like 2026-11-27." in html
+    assert 'id="handout-error"' in html
+    assert client.get("/record.csv", query_string={"until": "tomorrow"}).status_code == 422
