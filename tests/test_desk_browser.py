@@ -276,11 +276,11 @@ def test_csv_with_one_bad_row(nurse, desk_url, mailbox, tmp_path):
     assert not mailbox.to("not-an-address")
 
 
-def test_sign_in_page_and_library_pass_axe(browser, desk_url, nurse):
-    browser.get(desk_url + "/")
-    assert not axe_violations(browser)
-    browser.get(f"{desk_url}/h/{SLUG}")
-    assert not axe_violations(browser)
+def test_sign_in_error_and_record_pages_pass_axe(browser, desk_url, nurse):
+    for path in ("/signin", "/h/no-such-handout", "/record?since=yesterday",
+                 f"/h/{SLUG}/batch"):
+        browser.get(desk_url + path)
+        assert not axe_violations(browser), path
 
 
 def test_keyboard_alone_finds_and_opens_a_handout(nurse, desk_url):

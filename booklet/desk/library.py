@@ -9,6 +9,7 @@ a URL.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,10 +132,22 @@ def discover(paths: list[Path]) -> dict[str, Path]:
     return found
 
 
+@functools.lru_cache(maxsize=1024)
+def _sha256(path: Path, size: int, mtime_ns: int) -> str:
+    from booklet.manifest import file_sha256
+
+    return file_sha256(path)
+
+
+def pdf_sha256(path: Path) -> str:
+    """A PDF's sha256, hashed again only when its size or time changed (every page view asks)."""
+    info = path.stat()
+    return _sha256(path, info.st_size, info.st_mtime_ns)
+
+
 def _edition_state(project: Project, edition: Edition, out_dir: Path, manifest: dict,
                    fingerprint: str, approved: bool) -> EditionState:
     from booklet.build import edition_filename, sheets_filename
-    from booklet.manifest import file_sha256
 
     path = out_dir / edition_filename(project, edition)
     sheets = out_dir / sheets_filename(project, edition) if FORMATS[edition.format].impose_on \
@@ -146,7 +159,7 @@ def _edition_state(project: Project, edition: Edition, out_dir: Path, manifest: 
         return EditionState(edition, path, True, False, sheets=sheets,
                             reason="not in the manifest")
     reason = ""
-    if entry.get("sha256") != file_sha256(path):
+    if entry.get("sha256") != pdf_sha256(path):
         reason = "the PDF differs from the one built"
     elif entry.get("fingerprint") != fingerprint:
         reason = "the content changed since it was built"
