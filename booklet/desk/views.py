@@ -151,7 +151,7 @@ def register(app, desk: Desk) -> None:  # noqa: C901 - one place lists every pag
         if request.method == "POST":
             name = request.form.get("name", "").strip()
             password = request.form.get("password", "")
-            failures = [t for t in desk.failures.get(name, []) if t > time.time() - 900]
+            failures = [t for t in desk.failures.get(name[:64], []) if t > time.time() - 900]
             if len(failures) >= 10:
                 error = _("Too many attempts for this name. Wait 15 minutes.")
             elif name and password and verify_user(desk.users_file, name, password):
@@ -165,7 +165,9 @@ def register(app, desk: Desk) -> None:  # noqa: C901 - one place lists every pag
                 desk.failures.pop(name, None)
                 return redirect(url_for("library"), code=303)
             else:
-                desk.failures[name] = [*failures, time.time()]
+                if len(desk.failures) > 1000:  # names typed at random cannot fill memory
+                    desk.failures.clear()
+                desk.failures[name[:64]] = [*failures, time.time()]
                 error = _("The name or the password is wrong.")
         return render_template("signin.html", error=error), 401 if error else 200
 
