@@ -26,7 +26,7 @@ SLUG = "going-home-after-surgery"
 BUILT = (("en", "a4"), ("en", "a5-booklet"), ("en", "screen"), ("es", "a4"), ("es", "screen"))
 
 
-def make_desk_project(dest: Path) -> Path:
+def make_desk_project(dest: Path, editions: tuple[tuple[str, str], ...] = BUILT) -> Path:
     """A small two-language handout with every state the desk shows; es a5-booklet unbuilt."""
     from booklet.build import build_edition
     from booklet.core import Edition
@@ -41,7 +41,8 @@ def make_desk_project(dest: Path) -> Path:
     text = text.replace('formats = ["a4", "letter"]', 'formats = ["a4", "a5-booklet", "screen"]')
     config.write_text(text, encoding="utf-8")
     project = load_project(root)
-    results = [build_edition(project, Edition(lang, fmt), root / "dist") for lang, fmt in BUILT]
+    results = [build_edition(project, Edition(lang, fmt), root / "dist")
+               for lang, fmt in editions]
     record_editions(root / "dist", [r.manifest_entry() for r in results])
     return root
 

@@ -89,7 +89,9 @@ def project(tmp_path_factory, mailbox) -> Path:
     from booklet.project import load_project
     from booklet.review import approve
 
-    root = make_desk_project(tmp_path_factory.mktemp("desk-browser") / "knee")
+    # Only what the browser looks at: Spanish is built after its approval, below.
+    root = make_desk_project(tmp_path_factory.mktemp("desk-browser") / "knee",
+                             editions=(("en", "a4"),))
     with (root / "booklet.toml").open("a", encoding="utf-8") as f:
         f.write(f'\n[mail]\nhost = "127.0.0.1"\nport = {mailbox.port}\nsecurity = "none"\n'
                 "retries = 0\ntimeout_seconds = 10\n")

@@ -100,10 +100,10 @@ class Handout:
         return next((e for e in found.editions if e.edition.format == fmt), None)
 
     def cover(self) -> EditionState | None:
-        """The PDF whose first page stands for the handout: source language, first format."""
-        source = self.language(self.project.source_language) or (
-            self.languages[0] if self.languages else None)
-        built = [e for e in (source.editions if source else ()) if e.built]
+        """The PDF whose first page stands for the handout: the source language's first
+        built format, else any language's."""
+        ordered = sorted(self.languages, key=lambda lang: not lang.source)
+        built = [e for lang in ordered for e in lang.editions if e.built]
         return built[0] if built else None
 
 
