@@ -354,11 +354,14 @@ def test_approval_shows_who_and_when_and_rebuild_brings_pdfs_up_to_date(project_
     day = format_date(dt.date(2026, 11, 20), format="long", locale="en")
     assert f"Approved by Dr Rivera on {day}" in spanish
 
-    response = client.post(f"/h/{SLUG}/rebuild", data={"csrf_token": token(html)})
+    # Asked by a Spanish-speaking staff member: the job reports in Spanish.
+    response = client.post(f"/h/{SLUG}/rebuild", data={"csrf_token": token(html)},
+                           headers={"Accept-Language": "es"})
     assert response.status_code == 303
     job = wait_for(app, response.location.rsplit("/", 1)[1])
     assert [(s.label, s.state) for s in job.steps] == [
         ("es a4", "done"), ("es a5-booklet", "done"), ("es screen", "done")]
+    assert all(re.fullmatch(r"\d+ páginas", s.detail) for s in job.steps), job.steps
     progress = client.get(response.location)
     assert "3 of 3 finished" in text_of(progress.text)
     data = client.get(response.location + ".json").get_json()

@@ -85,14 +85,21 @@ class JobBoard:
             job.steps[index].detail = detail
 
     def submit(self, kind: str, owner: str, handout: str, labels: list[str],
-               work: Callable[[Job], object]) -> Job:
-        """Queue work(job); its exceptions mark the job failed instead of reaching anyone."""
+               work: Callable[[Job], object],
+               setup: Callable[[], None] | None = None) -> Job:
+        """Queue work(job); its exceptions mark the job failed instead of reaching anyone.
+
+        setup runs first in the worker thread (the desk sets the staff member's
+        language there).
+        """
         job = Job(secrets.token_urlsafe(12), kind, owner, handout,
                   [Step(label) for label in labels])
         with self._lock:
             self._jobs[job.id] = job
 
         def run() -> None:
+            if setup:
+                setup()
             with self._lock:
                 job.state = RUNNING
             try:

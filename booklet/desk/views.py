@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import secrets
+import threading
 import time
 from pathlib import Path
 
@@ -31,14 +32,17 @@ RECORD_COLUMNS = ("sent_at", "handout", "email", "language", "format", "status",
                   "message_id", "version", "pdf_sha256", "fingerprint", "batch_id")
 
 
+_worker = threading.local()  # the language of the staff member who queued a job
+
+
 def translations():
-    """The staff member's catalog; untranslated in a worker thread (no request there)."""
+    """The staff member's catalog, also in a worker thread (no request there)."""
     import gettext as gnu
 
     from flask import current_app, g, has_app_context
 
     if not has_app_context():
-        return gnu.NullTranslations()
+        return getattr(_worker, "translations", None) or gnu.NullTranslations()
     desk = current_app.extensions["booklet_desk"]
     return desk.translations.get(getattr(g, "language", "en"), desk.translations["en"])
 
@@ -310,7 +314,8 @@ def register(app, desk: Desk) -> None:  # noqa: C901 - one place lists every pag
             return written
 
         job = desk.board.submit("rebuild", g.user, slug,
-                                [_("review packet, %(language)s", language=language)], work)
+                                [_("review packet, %(language)s", language=language)], work,
+                                setup=_in_language(translations()))
         return redirect(url_for("job", job_id=job.id), code=303)
 
     # -- rebuild --------------------------------------------------------------
@@ -340,7 +345,8 @@ def register(app, desk: Desk) -> None:  # noqa: C901 - one place lists every pag
                 desk.board.update(job, index, DONE, _("%(pages)s pages", pages=result.pages))
             return len(stale)
 
-        job = desk.board.submit("rebuild", g.user, slug, labels, work)
+        job = desk.board.submit("rebuild", g.user, slug, labels, work,
+                                setup=_in_language(translations()))
         return redirect(url_for("job", job_id=job.id), code=303)
 
     # -- email one family -----------------------------------------------------
@@ -591,6 +597,13 @@ def register(app, desk: Desk) -> None:  # noqa: C901 - one place lists every pag
     app.jinja_env.globals["job_summary"] = _job_summary
 
 
+def _in_language(catalog):
+    """A worker's set-up: say what happens in the language of who asked for it."""
+    def setup() -> None:
+        _worker.translations = catalog
+    return setup
+
+
 def state_label(state: str) -> str:
     """A state in the staff member's language (states are shown as words, never colour alone)."""
     labels = {
@@ -701,7 +714,8 @@ def _submit_send(desk: Desk, api, found: Handout, recipients: list, user: str,
             progress(row)
         return summary
 
-    return desk.board.submit("send", user, found.slug, labels, work)
+    return desk.board.submit("send", user, found.slug, labels, work,
+                             setup=_in_language(translations()))
 
 
 def _page_count(desk: Desk, pdf: Path) -> int:
