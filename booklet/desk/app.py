@@ -24,8 +24,9 @@ from booklet.desk.library import discover
 PACKAGE = Path(__file__).resolve().parent
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-# A PDF opened for printing shows in the browser's own viewer, which needs to run.
-PDF_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+# A PDF opened for printing shows in the browser's own viewer: Chromium treats it as
+# a plugin document that object-src (and so default-src) 'none' would refuse.
+PDF_CSP = "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 OPEN_ENDPOINTS = {"signin", "static", "set_language"}
 
 
