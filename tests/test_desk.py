@@ -602,14 +602,15 @@ def test_email_confirm_send_and_record(approved_client):
 
     record = client.get("/record", query_string={"language": "es"})
     row = text_of(re.search(r"<tbody>(.*?)</tbody>", record.text, re.S).group(1))
-    assert f"{SLUG} familia@example.org es screen sent Nurse Ana" in row
+    assert f"{SLUG} familia@example.org Familia García es screen sent Nurse Ana" in row
     assert "familia@example.org" not in client.get("/record",
                                                    query_string={"by": "Someone"}).text
     download = client.get("/record.csv", query_string={"handout": SLUG})
     assert download.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(download.data.decode("utf-8"))))
-    assert ("familia@example.org", "es", "sent", "Nurse Ana") in [
-        (r["email"], r["language"], r["status"], r["by"]) for r in rows]
+    assert ("familia@example.org", "Familia García", "es", "sent", "Nurse Ana",
+            f"{SLUG}_es_screen.pdf") in [(r["email"], r["name"], r["language"], r["status"],
+                                          r["by"], r["file"]) for r in rows]
 
 
 def test_csv_batch_marks_bad_rows_and_sends_the_others_once(approved_client):

@@ -28,8 +28,9 @@ MAX_ROWS = 500
 PENDING_MINUTES = 30
 THUMB_DPI = 40
 PREVIEW_DPI = 90
-RECORD_COLUMNS = ("sent_at", "handout", "email", "language", "format", "status", "by",
-                  "message_id", "version", "pdf_sha256", "fingerprint", "batch_id")
+RECORD_COLUMNS = ("sent_at", "handout", "email", "name", "language", "format", "status", "by",
+                  "file", "version", "draft", "message_id", "reply", "pdf_sha256",
+                  "fingerprint", "batch_id")
 
 
 _worker = threading.local()  # the language of the staff member who queued a job
