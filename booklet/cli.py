@@ -456,6 +456,13 @@ def desk_user_add(name: str, users_file: Path | None) -> None:
 
     from booklet.desk.users import add_user, default_users_file
 
+    try:
+        import argon2  # noqa: F401
+    except ImportError as exc:
+        from booklet.errors import BookletError
+
+        raise BookletError(_("the desk needs its extra packages ({reason}): pip install "
+                             "'booklet[desk]'").format(reason=exc)) from None
     if sys.stdin.isatty():
         password = click.prompt(_("Password"), hide_input=True,
                                 confirmation_prompt=_("Repeat the password"))
