@@ -327,20 +327,68 @@ def template_catalog(project: Project, found: list[Segment] | None = None):
         existing = catalog.get(segment.msgid, segment.context)
         comments = [] if existing and segment.kind in existing.auto_comments \
             else [segment.kind]
-        catalog.add(segment.msgid, locations=[(segment.file, segment.line)],
-                    auto_comments=comments, flags=flags, context=segment.context)
+        message = catalog.add(segment.msgid, locations=[(segment.file, segment.line)],
+                              auto_comments=comments, flags=flags, context=segment.context)
+        _drop_guessed_formats(message, flags)
     return catalog
 
 
+def _drop_guessed_formats(message, keep: tuple[str, ...] | set[str] = ()) -> None:
+    """Remove the printf flags Babel guesses from a "%" in the text ("73% of people").
+
+    Booklet's strings are never %-formatted; the guess makes ``msgfmt --check``
+    and ``pybabel compile`` demand the same "% o" conversion in every language.
+    """
+    for flag in ("python-format", "c-format"):
+        if flag not in keep:
+            message.flags.discard(flag)
+
+
+GENERATED_BY = "Generated-By: booklet"
+_PREVIOUS_TOKEN = "@@booklet-previous-{}@@"
+
+
 def _po_bytes(catalog, *, template: bool = False) -> bytes:
+    """The PO text of a catalog, valid for GNU gettext (``msgfmt --check``).
+
+    Babel wraps a multi-line previous msgid (``#| msgid ""``) as a comment, which
+    msgfmt rejects; here each previous msgid is written as msgmerge writes it.
+    The Generated-By header names booklet, not the Babel version, so a new Babel
+    does not rewrite every catalog.
+    """
     import io
 
-    from babel.messages.pofile import write_po
+    from babel.messages.pofile import normalize, write_po
 
+    previous: dict[str, tuple[str, ...]] = {}
+    saved = []
+    for message in catalog:
+        if message.id and message.previous_id and not template:
+            token = _PREVIOUS_TOKEN.format(len(previous))
+            previous[token] = tuple(message.previous_id)
+            saved.append((message, message.previous_id))
+            message.previous_id = [token]
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=76, include_previous=not template,
-             ignore_obsolete=False)
-    return buffer.getvalue()
+    try:
+        write_po(buffer, catalog, width=76, include_previous=not template,
+                 ignore_obsolete=False)
+    finally:
+        for message, value in saved:
+            message.previous_id = value
+    text = buffer.getvalue().decode("utf-8")
+    text = re.sub(r'^"Generated-By: [^"\\]*\\n"$', f'"{GENERATED_BY}\\\\n"', text,
+                  count=1, flags=re.M)
+
+    def previous_lines(match: re.Match) -> str:
+        ids = previous[match.group(1)]
+        lines = [f"#| msgid {normalize(ids[0], prefix='#| ', width=76)}"]
+        if len(ids) > 1:
+            lines.append(f"#| msgid_plural {normalize(ids[1], prefix='#| ', width=76)}")
+        return "\n".join(lines)
+
+    text = re.sub(r'^#\| msgid "(@@booklet-previous-\d+@@)"$', previous_lines, text,
+                  flags=re.M)
+    return text.encode("utf-8")
 
 
 def template_path(project: Project) -> Path:
@@ -374,14 +422,52 @@ def read_catalog(path: Path, language: str):
 
     try:
         with path.open("rb") as fileobj:
-            return read_po(fileobj, locale=babel_locale_name(language), abort_invalid=True,
-                           charset="utf-8")
+            catalog = read_po(fileobj, locale=babel_locale_name(language),
+                              abort_invalid=True, charset="utf-8")
     except PoFileError as exc:
         raise BookletError(f"{path}:{exc.lineno + 1}: not a valid PO file: {exc.args[0]}; "
                            "open it in a PO editor (Poedit) or fix that line") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise BookletError(f"{path}: cannot read the catalog ({exc}); save it as UTF-8 "
                            "PO, for example with Poedit") from None
+    for message in catalog:
+        _read_previous(message)
+        _drop_guessed_formats(message)
+    _check_plural_header(catalog, path)
+    return catalog
+
+
+def _read_previous(message) -> None:
+    """Turn ``#|`` lines (which Babel reads as translator comments) back into previous_id."""
+    from babel.messages.pofile import unescape
+
+    lines = [c[1:].strip() for c in message.user_comments if c.startswith("|")]
+    if not lines:
+        return
+    message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
+    ids: dict[str, list[str]] = {}
+    key = None
+    for line in lines:
+        keyword, _, rest = line.partition(" ")
+        if keyword in ("msgid", "msgid_plural", "msgctxt"):
+            key, line = keyword, rest.strip()
+        if key and line.startswith('"') and line.endswith('"') and len(line) >= 2:
+            ids.setdefault(key, []).append(unescape(line))
+    previous = ["".join(ids.get(k, [])) for k in ("msgid", "msgid_plural") if k in ids]
+    if previous and message.id:
+        message.previous_id = previous
+
+
+def _check_plural_header(catalog, path: Path) -> None:
+    """A Plural-Forms header that gettext cannot evaluate is an error with the file."""
+    import gettext as gettext_module
+
+    try:
+        gettext_module.c2py(catalog.plural_expr)
+    except (ValueError, RecursionError) as exc:
+        raise BookletError(f"{path}: the Plural-Forms header {catalog.plural_forms!r} is not "
+                           f"a valid gettext expression ({exc}); run booklet i18n update to "
+                           "take the language's rule from CLDR") from None
 
 
 def _new_catalog(project: Project, language: str):
@@ -411,11 +497,64 @@ def update(project: Project) -> list[Path]:
         path = catalog_path(project, language)
         catalog = read_catalog(path, language) if path.is_file() else \
             _new_catalog(project, language)
-        catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
+        written.append(write_atomic(path, _po_bytes(update_catalog(catalog, template,
+                                                                   project))))
+    return written
+
+
+def cldr_plural_forms(language: str) -> str:
+    """The gettext Plural-Forms of a language as the installed Babel's CLDR data says."""
+    from babel.messages.plurals import get_plural
+
+    return get_plural(babel_locale_name(language)).plural_forms
+
+
+def update_catalog(catalog, template, project: Project | None = None):
+    """Merge the template into one language's catalog, as ``i18n update`` does.
+
+    The catalog's Plural-Forms is brought up to date with CLDR; when the rule
+    changes, every translated plural entry is marked fuzzy (Babel's merge does
+    that when the number of forms differs; here also when only the rule does),
+    so a translator checks which form goes where. Previous msgids of entries
+    that stay fuzzy are kept, and printf flags Babel guesses are dropped.
+    """
+    from babel.messages.plurals import get_plural
+
+    previous = {(m.id if isinstance(m.id, str) else m.id[0], m.context): m.previous_id
+                for m in catalog if m.id and m.previous_id}
+    wanted = get_plural(catalog.locale)
+    rule_changed = (catalog.num_plurals, _spaceless(catalog.plural_expr)) != \
+        (wanted.num_plurals, _spaceless(wanted.plural_expr))
+    if rule_changed:
+        catalog.mime_headers = [("Plural-Forms", wanted.plural_forms)]
+    catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
+    if project is not None:
         # Babel keeps the old version; the handout's version is what the PO describes.
         catalog.project, catalog.version = project.slug, project.version
-        written.append(write_atomic(path, _po_bytes(catalog)))
-    return written
+    for message in catalog:
+        if not message.id:
+            continue
+        entry = template.get(message.id, message.context)
+        _drop_guessed_formats(message, entry.flags if entry is not None else ())
+        if message.pluralizable:
+            strings = list(message.string) if isinstance(message.string, (list, tuple)) \
+                else [message.string]
+            if len(strings) != catalog.num_plurals:
+                strings = (strings + [""] * catalog.num_plurals)[:catalog.num_plurals]
+                message.string = tuple(strings)
+                message.flags.add("fuzzy")
+            if rule_changed and any(strings):
+                message.flags.add("fuzzy")
+        key = (message.id if isinstance(message.id, str) else message.id[0], message.context)
+        if message.fuzzy and not message.previous_id and key in previous:
+            message.previous_id = previous[key]
+        if not message.fuzzy:
+            message.previous_id = []
+    return catalog
+
+
+def _spaceless(expression: str) -> str:
+    return re.sub(r"\s+", "", expression).strip("()")
 
 
 def _message_state(message) -> str:
@@ -607,12 +746,27 @@ def _placeholder_problems(source: tuple[str, ...], strings: tuple[str, ...]) -> 
     return problems
 
 
-def validate_message(message, path: Path, english_at: str = "") -> list[str]:
-    """Problems of one translated message, each as 'PO file:line: what (English at)'."""
+def validate_message(message, path: Path, english_at: str = "",
+                     catalog=None) -> list[str]:
+    """Problems of one translated message, each as 'PO file:line: what (English at)'.
+
+    With its ``catalog``, a plural entry must have one msgstr per form of the
+    catalog's Plural-Forms (Babel's ``num_plurals`` checker).
+    """
+    from babel.messages.catalog import TranslationError
+    from babel.messages.checkers import num_plurals
+
     source = message.id if isinstance(message.id, tuple) else (message.id,)
     strings = tuple(message.string) if isinstance(message.string, (list, tuple)) else \
         (message.string,)
-    problems = _placeholder_problems(source, strings)
+    problems = []
+    if catalog is not None:
+        try:
+            num_plurals(catalog, message)
+        except TranslationError as exc:
+            problems.append(f"{exc} for {catalog.plural_forms!r}, found {len(strings)} "
+                            "msgstr; run booklet i18n update")
+    problems += _placeholder_problems(source, strings)
     if len(source) == 1:
         problems += parity_problems(source[0], strings[0])
     where = english_at or ", ".join(f"{f}:{n}" for f, n in message.locations[:1])
@@ -629,7 +783,7 @@ def validate_catalog(template, catalog, path: Path) -> list[str]:
         message = catalog.get(entry.id, entry.context)
         if _message_state(message) == "translated":
             english_at = ", ".join(f"{f}:{n}" for f, n in entry.locations[:1])
-            problems += validate_message(message, path, english_at)
+            problems += validate_message(message, path, english_at, catalog)
     return problems
 
 
@@ -727,14 +881,21 @@ class _IsolatingFallback(gettext.NullTranslations):
         return self.gettext(singular if n == 1 else plural)
 
 
-def gnu_translations(messages: dict, language: str) -> gettext.GNUTranslations:
-    """A standard gettext object (gettext, ngettext, plural rules) from checked messages."""
+def gnu_translations(messages: dict, plural_forms: str) -> gettext.GNUTranslations:
+    """A standard gettext object (gettext, ngettext) from checked messages.
+
+    The plural rule is the catalog's own Plural-Forms, never the installed
+    Babel's: the translator wrote one msgstr per form of that rule, and a newer
+    CLDR with a different number of forms must not send ngettext to a form the
+    catalog lacks (which gettext answers with the English).
+    """
     import io
 
     from babel.messages.catalog import Catalog
     from babel.messages.mofile import write_mo
 
-    catalog = Catalog(locale=babel_locale_name(language), charset="utf-8", fuzzy=False)
+    catalog = Catalog(charset="utf-8", fuzzy=False)
+    catalog.mime_headers = [("Plural-Forms", plural_forms)]
     for msgid, string in messages.items():
         catalog.add(msgid, string)
     buffer = io.BytesIO()
@@ -773,7 +934,7 @@ def localize(project: Project, language: str, *, strict: bool = False) -> Locali
         state = _message_state(message)
         english_at = f"{entry.locations[0][0]}:{entry.locations[0][1]}"
         if state == "translated":
-            found = validate_message(message, path, english_at)
+            found = validate_message(message, path, english_at, catalog)
             if found:
                 problems += found
                 continue
@@ -820,8 +981,12 @@ def localize(project: Project, language: str, *, strict: bool = False) -> Locali
             texts[key] = lookup(value, False)
     if project.sources:
         texts["sources"] = [lookup(s, False) for s in project.sources]
+    from babel.messages.plurals import get_plural
+
+    plural_forms = catalog.plural_forms if catalog is not None else \
+        get_plural(babel_locale_name(language)).plural_forms
     translations = gnu_translations({msgid: string for (context, msgid), string
-                                     in usable.items() if context is None}, language)
+                                     in usable.items() if context is None}, plural_forms)
     translations.add_fallback(_IsolatingFallback(source, language))
     return Localization(language, translate_chapter, translate, translations, texts,
                         path, tuple(fallbacks), catalog is not None)
