@@ -403,17 +403,9 @@ def extract(project: Project) -> Path:
 
 def babel_locale_name(language: str) -> str:
     """Map a BCP 47 tag (pt-BR, zh-Hans) to the name Babel and gettext use (pt_BR, zh_Hans)."""
-    from babel import Locale, UnknownLocaleError
+    from booklet.language import locale_name
 
-    for candidate in (language.replace("-", "_"), language.split("-")[0]):
-        try:
-            Locale.parse(candidate)
-            return candidate
-        except (ValueError, UnknownLocaleError):
-            continue
-    raise BookletError(f"language {language!r}: Babel knows no locale for it, so its plural "
-                       "rules and dates are unknown; use a tag like \"es\", \"pt-BR\", "
-                       "\"zh-Hans\" or \"ar\"")
+    return locale_name(language)
 
 
 def read_catalog(path: Path, language: str):
@@ -821,10 +813,14 @@ class Localization:
     catalog_exists: bool = False
 
     def finish(self, html: str) -> str:
-        """Last touch on the rendered HTML: bidi isolation for right-to-left scripts."""
-        from booklet.render import is_rtl
+        """Last touch on the rendered HTML: bidi isolation for right-to-left scripts,
+        whole words for scripts that break at spaces only (Korean)."""
+        from booklet.language import language as language_of
 
-        return isolate_ltr_runs(html) if is_rtl(self.language) else html
+        facts = language_of(self.language)
+        if facts.word_break == "keep-all":
+            html = keep_words_whole(html)
+        return isolate_ltr_runs(html) if facts.rtl else html
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -1008,15 +1004,21 @@ _TAG = re.compile(r"(<[^>]*>|&#?\w+;)")  # tags and character references stay wh
 _SKIP = {"head", "style", "script", "title"}
 
 
-def isolate_ltr_runs(html: str) -> str:
-    """Wrap Latin words and numbers of a right-to-left edition in Unicode isolates.
+HANGUL_WORD = re.compile(r"[^\s&]*[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3][^\s&]*")
 
-    WeasyPrint hands each text run to Pango, whose bidi algorithm then orders a
-    phone number ("+1 555 0100"), a range ("30-40%") or an address digit by
-    digit group from the right. Isolating each run (LRI … PDI, which Pango
-    honours) prints it as one left-to-right unit inside the Arabic sentence,
-    as browsers do for isolated text.
+
+def keep_words_whole(html: str) -> str:
+    """Korean breaks lines at spaces, never inside a word ("약/자입니다").
+
+    CSS says so with ``word-break: keep-all``, which WeasyPrint does not
+    implement; each Hangul word is set in a ``nowrap`` span instead.
     """
+    return _map_text(html, lambda text: HANGUL_WORD.sub(
+        lambda m: f'<span class="keep-all">{m.group(0)}</span>', text))
+
+
+def _map_text(html: str, change: Callable[[str], str]) -> str:
+    """Apply change to the text between tags, outside head, style and script."""
     out: list[str] = []
     skipping: list[str] = []
     for part in _TAG.split(html):
@@ -1033,5 +1035,18 @@ def isolate_ltr_runs(html: str) -> str:
         elif skipping or not part.strip():
             out.append(part)
         else:
-            out.append(LTR_RUN.sub(lambda m: f"{LRI}{m.group(0)}{PDI}", part))
+            out.append(change(part))
     return "".join(out)
+
+
+def isolate_ltr_runs(html: str) -> str:
+    """Wrap Latin words and numbers of a right-to-left edition in Unicode isolates.
+
+    WeasyPrint hands each text run to Pango, whose bidi algorithm then orders a
+    phone number ("+1 555 0100"), a range ("30-40%") or an address digit by
+    digit group from the right. Isolating each run (LRI … PDI, which Pango
+    honours) prints it as one left-to-right unit inside the Arabic sentence,
+    as browsers do for isolated text.
+    """
+    return _map_text(html, lambda text: LTR_RUN.sub(lambda m: f"{LRI}{m.group(0)}{PDI}",
+                                                    text))

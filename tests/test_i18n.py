@@ -683,9 +683,15 @@ def test_shipped_catalogs_are_valid_and_up_to_date(tmp_path: Path):
         assert _msgfmt_check(path) == "", path
     root = copy_handout(tmp_path / "handout")
     written = i18n.update(load_project(root))
+    def content(path: Path) -> list[str]:
+        # References move whenever a template or chapter gains a line; the rest
+        # (headers, flags, wrapping, plural forms) must be exactly what update writes.
+        return [line for line in path.read_text(encoding="utf-8").split("\n")
+                if not line.startswith("#:")]
+
     for path in written:
         shipped = REPO / path.relative_to(root)
-        assert path.read_bytes() == shipped.read_bytes(), \
+        assert content(path) == content(shipped), \
             f"{shipped} is not what booklet i18n update writes: run it and commit"
 
 
