@@ -900,6 +900,72 @@ def gnu_translations(messages: dict, plural_forms: str) -> gettext.GNUTranslatio
     return gettext.GNUTranslations(buffer)
 
 
+def english_in_brackets(translated: str, english: str, language: str) -> str:
+    """A glossary term with the English after it: "Aguja (Needle)", "针头（Needle）"."""
+    from booklet.language import language as language_of
+
+    if language_of(language).script in ("Hans", "Hant", "Jpan"):
+        return f"{translated}\uff08{english}\uff09"
+    return f"{translated} ({english})"
+
+
+def sort_glossaries(markdown: str, language: str) -> str:
+    """Sort each run of definition-list entries by the translated term.
+
+    The English source lists glossary terms A to Z; translated, that order
+    looks random. Entries are sorted in the language's collation (ICU's, as
+    dictionaries in that language sort), by the term's visible text.
+    """
+    from booklet.language import collation_key
+
+    key = collation_key(language)
+    lines = markdown.split("\n")
+    out: list[str] = []
+    i = 0
+
+    def entry_at(index: int) -> int:
+        """End (exclusive) of the definition entry starting at index, or index."""
+        line = lines[index]
+        if (not line.strip() or line[0] in " \t:#|!-*+>" or index + 1 >= len(lines)
+                or not lines[index + 1].startswith(":")):
+            return index
+        end = index + 1
+        while end < len(lines) and lines[end].strip():
+            end += 1
+        return end
+
+    while i < len(lines):
+        end = entry_at(i)
+        if end == i:
+            out.append(lines[i])
+            i += 1
+            continue
+        entries = []
+        while end > i:
+            entries.append(lines[i:end])
+            j = end
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            if j < len(lines) and entry_at(j) > j:
+                i, end = j, entry_at(j)
+            else:
+                i = end
+                break
+        entries.sort(key=lambda entry: key(_visible(entry[0])))
+        for number, entry in enumerate(entries):
+            if number:
+                out.append("")
+            out.extend(entry)
+    return "\n".join(out)
+
+
+def _visible(markdown: str) -> str:
+    """The text a reader sees of inline Markdown/HTML: for sorting."""
+    text = re.sub(r"<[^>]*>", "", markdown)
+    text = re.sub(r"[*_`\[\]]", "", text)
+    return text.replace(LRI, "").replace(PDI, "").replace(RLI, "").strip()
+
+
 def _single_line(text: str) -> str:
     """Translations are inline text: a line break typed in a PO editor is a space."""
     return " ".join(text.split())
@@ -962,9 +1028,18 @@ def localize(project: Project, language: str, *, strict: bool = False) -> Locali
             return fallback_html(text, source, language)
         return isolate_fallback(text, source, language)
 
+    def translate_block(block: Block) -> str:
+        text = lookup(block.text, block.kind != "title")
+        if block.kind == "term" and (block.text in usable.get((None, block.text), "")
+                                     or re.search(r"[(\uff08]", text)):
+            return text  # the translator wrote the English term (or a gloss) already
+        if block.kind == "term" and (None, block.text) in usable:
+            # Readers hear the English word from their care team.
+            return english_in_brackets(text, block.text, language)
+        return text
+
     def translate_chapter(_path: Path, text: str) -> str:
-        return translate_markdown(text, lambda block: lookup(block.text,
-                                                             block.kind != "title"))
+        return sort_glossaries(translate_markdown(text, translate_block), language)
 
     def translate(text: str) -> str:
         return lookup(text, True, TABLE_CONTEXT)

@@ -237,3 +237,69 @@ def language_css(tags: tuple[str, ...] = (), edition: Language | None = None) ->
 
 def repr_font(family: str) -> str:
     return f'"{family}"'
+
+
+# ---------------------------------------------------------------------------
+# Collation: sorting words the way a language's dictionaries do
+# ---------------------------------------------------------------------------
+
+
+@cache
+def _icu():
+    """ICU's C library through ctypes (libicu, which Debian installs with libxml2);
+    None when it cannot be loaded. Symbols carry the ICU version (ucol_open_72)."""
+    import ctypes
+    import ctypes.util
+
+    for name in (ctypes.util.find_library("icui18n"), "libicui18n.so"):
+        if not name:
+            continue
+        try:
+            library = ctypes.CDLL(name)
+        except OSError:
+            continue
+        for suffix in ("", *(f"_{version}" for version in range(99, 49, -1))):
+            try:
+                opener = getattr(library, f"ucol_open{suffix}")
+                sort_key = getattr(library, f"ucol_getSortKey{suffix}")
+            except AttributeError:
+                continue
+            opener.restype = ctypes.c_void_p
+            opener.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]
+            sort_key.restype = ctypes.c_int32
+            sort_key.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int32,
+                                 ctypes.c_char_p, ctypes.c_int32]
+            return opener, sort_key
+    return None
+
+
+@cache
+def collation_key(tag: str):
+    """A sort key function for words of a language: ICU's collator for its locale
+    (Spanish ñ after n, Chinese in pinyin order), or, without ICU, accents and
+    case set aside (good for Latin scripts, code point order for the rest)."""
+    import ctypes
+    import unicodedata
+
+    icu = _icu()
+    if icu is not None:
+        opener, sort_key = icu
+        status = ctypes.c_int(0)
+        collator = opener(locale_name(tag).encode(), ctypes.byref(status))
+        if collator and status.value <= 0:
+            def icu_key(text: str) -> bytes:
+                data = text.encode("utf-16-le")
+                length = len(data) // 2
+                size = sort_key(collator, data, length, None, 0)
+                buffer = ctypes.create_string_buffer(size)
+                sort_key(collator, data, length, buffer, size)
+                return buffer.raw[:size]
+
+            return icu_key
+
+    def plain_key(text: str) -> bytes:
+        folded = "".join(ch for ch in unicodedata.normalize("NFD", text.casefold())
+                         if not unicodedata.combining(ch))
+        return (folded + "\0" + text).encode("utf-8")
+
+    return plain_key

@@ -707,3 +707,50 @@ def test_status_exits_non_zero_on_a_problem(handout: Path):
     assert any("number 7 not in the English" in p for p in rows["es"]["problems"])
     assert not rows["pt-BR"]["problems"]
     assert runner.invoke(main, ["i18n", "status", str(handout)]).exit_code == 1
+
+
+# --- glossaries sorted in the reader's language ---------------------------------
+
+GLOSSARY_TERMS = {  # fixture words, not medical content
+    "es": {"Dressing": "Apósito", "Needle": "Aguja", "Saline": "Suero salino",
+           "Flush": "Lavado (flush)"},
+    "zh-Hans": {"Dressing": "敷料", "Needle": "针头", "Saline": "生理盐水",
+                "Flush": "冲管"},
+}
+
+
+@pytest.mark.parametrize("language", sorted(GLOSSARY_TERMS))
+def test_glossary_sorted_by_translated_term_with_english_in_brackets(tmp_path: Path,
+                                                                     language: str):
+    from booklet.language import collation_key
+
+    root = _five_copy(tmp_path)
+    (root / "chapters" / "02-words.md").write_text(
+        "---\ntitle: Words\n---\n\n" + "\n\n".join(
+            f"{term}\n:   A word you may hear." for term in sorted(GLOSSARY_TERMS[language]))
+        + "\n", encoding="utf-8")
+    config = root / "booklet.toml"
+    config.write_text(re.sub(r"^languages = .*$", f'languages = ["en", "{language}"]',
+                             config.read_text(), flags=re.M))
+    project = load_project(root)
+    i18n.update(project)
+    po = catalog_path(project, language)
+    catalog = i18n.read_catalog(po, language)
+    for english, translated in GLOSSARY_TERMS[language].items():
+        catalog.get(english).string = translated
+    po.write_bytes(i18n._po_bytes(catalog))
+    chapter = [c for c in load_chapters(project, language,
+                                        translate_chapter=i18n.localize(
+                                            project, language).translate_chapter,
+                                        translate=lambda t: t)
+               if "<dt" in c.html][0]
+    terms = [re.sub(r"<[^>]*>", "", t) for t in re.findall(r"<dt[^>]*>(.*?)</dt>",
+                                                          chapter.html)]
+    key = collation_key(language)
+    assert terms == sorted(terms, key=key)
+    assert len(terms) == len(GLOSSARY_TERMS[language])
+    brackets = ("\uff08", "\uff09") if language.startswith("zh") else (" (", ")")
+    for english, translated in GLOSSARY_TERMS[language].items():
+        expected = translated if "(" in translated else \
+            f"{translated}{brackets[0]}{english}{brackets[1]}"
+        assert expected in terms, (expected, terms)

@@ -25,6 +25,7 @@ from booklet.language import DIGITS, KNOWN_TAGS, language, language_css
 from booklet.project import load_project
 from booklet.render import Edition, is_rtl
 from booklet.review import catalog_path
+
 from conftest import PROJECTS
 
 FIVE = PROJECTS / "five-scripts"
