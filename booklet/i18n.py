@@ -40,6 +40,7 @@ class Block:
     kind: str  # title, heading, paragraph, item, box-title, cell, definition, footnote
     text: str
     line: int  # 1-based line in the file where the block starts
+    note: str = ""  # for the translator: the box or list the block belongs to
 
 
 # A piece is either a verbatim line or a block with the text around it.
@@ -52,9 +53,22 @@ def _block_start(line: str) -> bool:
                 or TABLE_ROW.match(line) or ATTRIBUTES_ONLY.match(line))
 
 
-def _pieces(lines: list[str], first: int, indent: str) -> Iterator[_Piece]:
+def _item_note(box: str, lead: str) -> str:
+    """Say what a list item belongs to: a translator sees one entry at a time."""
+    if box:
+        if box.rstrip()[-1:] in ".?!:。？！：":
+            return f'item of the box "{box}"'
+        return (f'item of the box "{box}": each item completes the sentence its title '
+                'begins')
+    if lead:
+        return f'item of the list introduced by "{lead}"'
+    return ""
+
+
+def _pieces(lines: list[str], first: int, indent: str, box: str = "") -> Iterator[_Piece]:
     """Yield (prefix, block, suffix) for blocks and (line, None, "") for verbatim lines."""
     i = 0
+    lead = ""  # the paragraph before a list, when it ends with a colon
     while i < len(lines):
         raw = lines[i]
         number = first + i
@@ -63,6 +77,9 @@ def _pieces(lines: list[str], first: int, indent: str) -> Iterator[_Piece]:
             i += 1
             continue
         line = raw[len(indent):] if raw.startswith(indent) else raw.lstrip()
+        # Indentation beyond the block's own (a nested list item) stays as written.
+        extra = line[:len(line) - len(line.lstrip())]
+        line = line.lstrip()
         if DIRECTIVE.match(line) or ATTRIBUTES_ONLY.match(line) or TABLE_RULE.match(line):
             yield raw, None, ""
             i += 1
@@ -76,10 +93,11 @@ def _pieces(lines: list[str], first: int, indent: str) -> Iterator[_Piece]:
                 j += 1
             while j > i + 1 and not lines[j - 1].strip():
                 j -= 1  # trailing blank lines belong to the outer level
-            yield from _pieces(lines[i + 1:j], number + 1, body_indent)
+            yield from _pieces(lines[i + 1:j], number + 1, body_indent, match.group(2))
             i = j
             continue
         if match := HEADING.match(line):
+            lead = ""
             yield indent + match.group(1), Block("heading", match.group(2), number), \
                 match.group(3) or ""
             i += 1
@@ -110,7 +128,14 @@ def _pieces(lines: list[str], first: int, indent: str) -> Iterator[_Piece]:
         if kind == "paragraph" and j < len(lines) and DEFINITION.match(
                 lines[j][len(indent):] if lines[j].startswith(indent) else lines[j]):
             kind = "term"
-        yield indent + prefix, Block(kind, " ".join(t.strip() for t in text), number), ""
+        joined = " ".join(t.strip() for t in text)
+        note = _item_note(box, lead) if kind == "item" else \
+            (f'in the box "{box}"' if box else "")
+        yield indent + extra + prefix, Block(kind, joined, number, note), ""
+        if kind == "paragraph":
+            # The sentence the list completes: the paragraph's last one.
+            lead = re.split(r"(?<=[.!?\u3002])\s+", joined)[-1] \
+                if joined.rstrip().endswith((":", "\uff1a")) else ""
         i = j
 
 
@@ -126,6 +151,60 @@ def _front_matter(lines: list[str]) -> tuple[int, Block | None]:
         if key.strip() == "title":
             title = Block("title", value.strip().strip('"').strip("'"), index + 1)
     return 0, None
+
+
+def _structure(markdown_text: str) -> list[str]:
+    """The element names Python-Markdown makes of a text, in document order."""
+    from html.parser import HTMLParser
+
+    import markdown
+
+    html = markdown.Markdown(extensions=["tables", "attr_list", "def_list", "footnotes",
+                                         "admonition", "sane_lists"]).convert(markdown_text)
+    names: list[str] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            names.append(tag)
+
+    Collect().feed(html)
+    return names
+
+
+def _chunks(lines: list[str], first: int) -> Iterator[tuple[int, str]]:
+    """Top-level pieces of a Markdown body (a new one at an unindented line after a
+    blank line), with their first line number."""
+    start = 0
+    for index in range(1, len(lines) + 1):
+        if index == len(lines) or (lines[index][:1] not in ("", " ", "\t", ":")
+                                   and not lines[index - 1].strip()):
+            chunk = "\n".join(lines[start:index])
+            if chunk.strip():
+                yield first + start, chunk
+            start = index
+
+
+def check_segmenting(text: str, where: str) -> None:
+    """Prove that cutting a chapter into segments and putting it back changes nothing
+    a reader sees: each top-level block, reassembled from its segments with
+    every text replaced, must parse into the same elements as the English.
+
+    A construct the segmenter does not know (a setext heading, a table without
+    outer pipes, a list nested by 2 spaces, a box body indented with a tab) is
+    an error naming the file and line, never a translation that silently
+    breaks the page.
+    """
+    lines = text.split("\n")
+    start, _title = _front_matter(lines)
+    for line, chunk in _chunks(lines[start:], start + 1):
+        rebuilt = translate_markdown(chunk, lambda block: f"T{block.text}T")
+        if _structure(rebuilt) != _structure(chunk):
+            raise BookletError(
+                f"{where}:{line}: booklet i18n cannot cut this block into translatable "
+                "segments the way Markdown reads it, so a translation would change the "
+                "page. Write it the way the README shows: '# ' headings (not underlined "
+                "with === or ---), tables with | at both ends of each row, nested list "
+                "items indented by 4 spaces, box bodies indented by 4 spaces (not a tab)")
 
 
 def markdown_blocks(text: str) -> list[Block]:
@@ -187,6 +266,7 @@ class Segment:
     line: int
     kind: str  # a Markdown block kind, "table ...", "booklet.toml ..." or "theme"
     context: str | None = None  # msgctxt: TABLE_CONTEXT for data-table strings
+    note: str = ""  # where it sits, for the translator (#. comment)
 
 
 def _relative(project: Project, path: Path) -> str:
@@ -207,6 +287,17 @@ def _line_of(lines: list[str], needle: str, start: int = 0) -> int:
     return 1
 
 
+def _key_line(lines: list[str], key: str, text: str) -> int:
+    """1-based line of ``key = "text"`` in a TOML file (a column label's own line, not
+    the caption's that mentions the same words); else the first line with text."""
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+    pattern = re.compile(rf'^\s*{re.escape(key)}\s*=\s*["\'].*{re.escape(quoted[:40])}')
+    for index, line in enumerate(lines):
+        if pattern.match(line):
+            return index + 1
+    return _line_of(lines, text)
+
+
 def _chapter_segments(project: Project) -> Iterator[Segment]:
     from booklet.content import chapter_files
 
@@ -216,9 +307,14 @@ def _chapter_segments(project: Project) -> Iterator[Segment]:
         except UnicodeDecodeError as exc:
             raise BookletError(f"{path}: not UTF-8 text ({exc}); save it as UTF-8") from None
         name = _relative(project, path)
-        for block in markdown_blocks(text):
+        check_segmenting(text, name)
+        blocks = markdown_blocks(text)
+        chapter = next((b.text for b in blocks if b.kind == "title"), path.stem)
+        for block in blocks:
             if block.text.strip():
-                yield Segment(block.text, name, block.line, block.kind)
+                where = f'chapter "{chapter}"' if block.kind != "title" else ""
+                note = "; ".join(n for n in (where, block.note) if n)
+                yield Segment(block.text, name, block.line, block.kind, note=note)
 
 
 def _table_segments(project: Project) -> Iterator[Segment]:
@@ -229,22 +325,25 @@ def _table_segments(project: Project) -> Iterator[Segment]:
         lines = path.read_text(encoding="utf-8").split("\n")
         name = _relative(project, path)
 
-        def at(text: str, kind: str, lines: list[str] = lines, name: str = name) -> Segment:
-            return Segment(text, name, _line_of(lines, text), kind, TABLE_CONTEXT)
+        def at(text: str, kind: str, key: str, lines: list[str] = lines,
+               name: str = name) -> Segment:
+            return Segment(text, name, _key_line(lines, key, text), kind, TABLE_CONTEXT)
 
         if table.caption:
-            yield at(table.caption, "table caption")
+            yield at(table.caption, "table caption", "caption")
+        labels = {column.key: column.label for column in table.columns}
         for column in table.columns:
-            yield at(column.label, "table column label")
+            yield at(column.label, "table column label", "label")
         for row in table.rows:
             for column in table.columns:
                 value = row.get(column.key, "")
                 items = [i.strip() for i in value.split(",")] if column.is_list else [value]
                 for item in items:
                     if item.strip():
-                        yield at(item, f"table cell ({column.key})")
+                        yield at(item, f'table cell (column "{labels[column.key]}")',
+                                 column.key)
         if table.source:
-            yield at(table.source, "table source")
+            yield at(table.source, "table source", "source")
 
 
 def _config_segments(project: Project) -> Iterator[Segment]:
@@ -325,8 +424,8 @@ def template_catalog(project: Project, found: list[Segment] | None = None):
         flags = ("python-brace-format",) if any(BRACE_FIELD.search(t) for t in texts) \
             and segment.kind == "theme" else ()
         existing = catalog.get(segment.msgid, segment.context)
-        comments = [] if existing and segment.kind in existing.auto_comments \
-            else [segment.kind]
+        comment = f"{segment.kind}: {segment.note}" if segment.note else segment.kind
+        comments = [] if existing and comment in existing.auto_comments else [comment]
         message = catalog.add(segment.msgid, locations=[(segment.file, segment.line)],
                               auto_comments=comments, flags=flags, context=segment.context)
         _drop_guessed_formats(message, flags)
@@ -378,6 +477,11 @@ def _po_bytes(catalog, *, template: bool = False) -> bytes:
     text = buffer.getvalue().decode("utf-8")
     text = re.sub(r'^"Generated-By: [^"\\]*\\n"$', f'"{GENERATED_BY}\\\\n"', text,
                   count=1, flags=re.M)
+    # The Language header as a BCP 47 tag (pt-BR, zh-Hans), as Poedit and Weblate
+    # write it; Babel writes its own locale name (pt_BR).
+    text = re.sub(r'^"Language: ([A-Za-z]+)_([A-Za-z0-9_]+)\\n"$',
+                  lambda m: f'"Language: {m.group(1)}-{m.group(2).replace("_", "-")}\\n"',
+                  text, count=1, flags=re.M)
 
     def previous_lines(match: re.Match) -> str:
         ids = previous[match.group(1)]

@@ -754,3 +754,82 @@ def test_glossary_sorted_by_translated_term_with_english_in_brackets(tmp_path: P
         expected = translated if "(" in translated else \
             f"{translated}{brackets[0]}{english}{brackets[1]}"
         assert expected in terms, (expected, terms)
+
+
+# --- segmenting proven against the parse that renders -----------------------------
+
+README_CONSTRUCTS = """---
+title: "Every construct the README shows"
+---
+
+!!! keypoints "Key points"
+    - Two to four short points, with **bold** and a [link](https://example.org).
+    - A second point that runs
+      over two lines.
+
+## A heading phrased as the reader's question? {#own-id}
+
+One idea per paragraph. Numbers as digits: 7 days.[^1]
+A second line of the same paragraph.
+
+::: table flushes
+
+!!! todo "What you can do"
+    - Ask your care team which plan is right for you.
+
+!!! call "Call your care team if"
+    - you have a fever.
+    - the line is red or sore.
+
+1. First numbered step.
+2. Second numbered step.
+
+- A list item
+    - nested by four spaces
+- Another item
+
+| What | Why |
+|------|-----|
+| Saline | To keep the line open |
+
+![A map of the ward](../assets/map.svg)
+
+Dressing
+:   A clean cover over the line.
+
+::: lines 3
+
+::: newpage
+
+[^1]: A footnote.
+"""
+
+
+def test_every_readme_construct_segments_as_it_renders():
+    i18n.check_segmenting(README_CONSTRUCTS, "chapters/x.md")
+    blocks = i18n.markdown_blocks(README_CONSTRUCTS)
+    kinds = {block.kind for block in blocks}
+    assert {"title", "box-title", "item", "heading", "paragraph", "cell", "term",
+            "definition", "footnote"} <= kinds
+    nested = next(b for b in blocks if b.text == "nested by four spaces")
+    assert nested.kind == "item"
+    # Reassembled with every segment replaced, the document keeps its structure.
+    rebuilt = i18n.translate_markdown(README_CONSTRUCTS, lambda b: f"X {b.text}")
+    assert i18n._structure(rebuilt.split("---\n", 2)[2]) == \
+        i18n._structure(README_CONSTRUCTS.split("---\n", 2)[2])
+    call = [b for b in blocks if b.kind == "item" and "fever" in b.text][0]
+    assert "completes the sentence" in call.note and "Call your care team if" in call.note
+
+
+@pytest.mark.parametrize("source, line", [
+    ("Intro.\n\nA heading\n=========\n\nText.\n", 3),
+    ("Intro.\n\nWhat | Why\n-----|----\nSaline | Open\n", 3),
+    ("Intro.\n\nA smaller heading\n-----------------\n\nText.\n", 3),
+])
+def test_a_block_the_segmenter_does_not_know_is_an_error_with_its_line(
+        tmp_path: Path, source: str, line: int):
+    root = _five_copy(tmp_path)
+    (root / "chapters" / "02-odd.md").write_text("---\ntitle: Odd\n---\n\n" + source,
+                                                 encoding="utf-8")
+    with pytest.raises(BookletError, match=rf"chapters/02-odd\.md:{line + 4}: "):
+        i18n.extract(load_project(root))
