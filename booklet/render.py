@@ -177,6 +177,7 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
         language_names=[language_name(code) for code in project.languages],
         language_dirs=["rtl" if is_rtl(code) else "ltr" for code in project.languages],
         list_separator=lang.list_separator,
+        digits=lambda number: lang.number(str(number)),  # in the edition's numbering
         language_css=language_css(project.languages, lang),
         disclaimer=disclaimer,
         disclaimer_short=disclaimer_short,

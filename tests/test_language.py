@@ -142,3 +142,5 @@ def test_persian_and_arabic_page_numbers_and_dates_use_their_digits(editions):
             str.maketrans("", "", digits))), footer  # no Latin page number beside
     back = PdfReader(editions["ar"]).pages[-1].extract_text()
     assert "Português (Brasil)" in back and "\u060c" in back
+    count = str(len(LANGUAGES) + 2).translate(str.maketrans("0123456789", DIGITS["arab"][0]))
+    assert f"Available in {count} languages" in back, back
