@@ -351,7 +351,10 @@ def update(project: Path) -> None:
 @PROJECT
 @click.option("--json", "as_json", is_flag=True, help=_("Print the counts as JSON."))
 def status(project: Path, as_json: bool) -> None:
-    """Show per language how much is translated, fuzzy or missing, and its review."""
+    """Show per language how much is translated, fuzzy or missing, and its review.
+
+    Exits 1 when any catalog has a problem (listed, and in --json as "problems").
+    """
     from booklet.i18n import status as catalog_status
     from booklet.project import load_project
 
@@ -360,6 +363,8 @@ def status(project: Path, as_json: bool) -> None:
         import json
 
         click.echo(json.dumps([row.as_dict() for row in rows], indent=2, ensure_ascii=False))
+        if any(row.problems for row in rows):
+            raise SystemExit(1)
         return
     header = (_("language"), _("translated"), _("fuzzy"), _("untranslated"), _("done"),
               _("review"))
@@ -380,6 +385,8 @@ def status(project: Path, as_json: bool) -> None:
     for row in rows:
         for problem in row.problems:
             click.echo(_("error: {}").format(problem), err=True)
+    if any(row.problems for row in rows):
+        raise SystemExit(1)  # so CI can gate on it
 
 
 
