@@ -58,6 +58,9 @@ class Project:
     disclaimer: str = ""
     disclaimer_short: str = ""
     budgets: tuple[tuple[str, str, int], ...] = ()  # (format or "" for all, key, limit)
+    # Digits per language where a project chooses ([numbering] ar = "arab"),
+    # else CLDR's default for the language.
+    numbering: tuple[tuple[str, str], ...] = ()
     problems: tuple[Problem, ...] = field(default=(), compare=False)  # warnings only
 
     @property
@@ -132,6 +135,7 @@ class _Problems:
 KNOWN_KEYS = {
     "title", "subtitle", "slug", "source_language", "languages", "formats", "version",
     "published", "next_review", "sources", "clinic", "disclaimer", "mail", "budgets",
+    "numbering",
 }
 CLINIC_KEYS = {"name", "phone", "email", "address", "website", "logo"}
 DISCLAIMER_KEYS = {"text", "short"}
@@ -342,6 +346,19 @@ def validate_project(root: Path | str = ".") -> tuple[Project | None, tuple[Prob
     disclaimer_short = _text(disclaimer_raw, "short", problems, prefix="disclaimer.")
 
     budgets = _budgets(raw, problems)
+    numbering_raw = raw.get("numbering", {})
+    numbering: list[tuple[str, str]] = []
+    from booklet.language import DIGITS
+
+    if not isinstance(numbering_raw, dict):
+        problems.error("numbering", "expected a [numbering] table, like ar = \"arab\"")
+        numbering_raw = {}
+    for key, value in sorted(numbering_raw.items()):
+        if value not in DIGITS:
+            problems.error(f"numbering.{key}", f"got {value!r}; expected one of "
+                           f"{', '.join(sorted(DIGITS))} (latn: 0-9, arab: ٠-٩)")
+        else:
+            numbering.append((key, value))
 
     if problems.errors:
         return None, tuple(problems.all)
@@ -351,7 +368,7 @@ def validate_project(root: Path | str = ".") -> tuple[Project | None, tuple[Prob
         formats=tuple(formats), version=version.strip(), published=published,
         next_review=next_review, sources=tuple(sources), clinic=clinic,
         disclaimer=disclaimer, disclaimer_short=disclaimer_short,
-        budgets=budgets, problems=tuple(problems.warnings),
+        budgets=budgets, numbering=tuple(numbering), problems=tuple(problems.warnings),
     ), tuple(problems.all)
 
 
