@@ -709,7 +709,7 @@ def test_status_exits_non_zero_on_a_problem(handout: Path):
     result = runner.invoke(main, ["i18n", "status", str(handout), "--json"])
     assert result.exit_code == 1
     rows = {row["language"]: row for row in json.loads(result.stdout)}
-    assert any("number 7 not in the English" in p for p in rows["es"]["problems"])
+    assert any("number 7 not in the English" in p["message"] for p in rows["es"]["problems"])
     assert not rows["pt-BR"]["problems"]
     assert runner.invoke(main, ["i18n", "status", str(handout)]).exit_code == 1
 
