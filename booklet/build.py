@@ -92,7 +92,16 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
 
     layout = _layout_padded(project, fmt, html_for, warnings)
     data = pdf.write_layout(layout, image_dpi=fmt.image_dpi)
-    out = pdf.write_pdf(data, Path(out_dir) / edition_filename(project, edition))
+    target = Path(out_dir) / edition_filename(project, edition)
+    if approval is None:
+        # Stamped after layout, so no project CSS or template can hide it.
+        mark = (localized.translations or render.gettext_module.NullTranslations()).gettext(
+            "DRAFT")
+        data = pdf.stamp_draft(data, pdf.draft_mark_pdf(
+            mark, edition.language, rtl=render.is_rtl(edition.language),
+            cmyk=(fmt.pdf_variant or "").startswith("pdf/x")))
+        pdf.require_draft_mark(data, str(target))
+    out = pdf.write_pdf(data, target)
     sheets = None
     if fmt.impose_on:
         from booklet.impose import impose_saddle_stitch

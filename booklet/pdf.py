@@ -134,3 +134,119 @@ def _stable_document_id(identifier: str):
 
 def write_pdf(data: bytes, out: Path) -> Path:
     return write_atomic(out, data)
+
+
+# ---------------------------------------------------------------------------
+# The DRAFT mark: stamped onto the laid-out pages, verified before writing
+# ---------------------------------------------------------------------------
+
+DRAFT_XOBJECT = "/BookletDraftMark"
+_DRAFT_KEY = "/BookletDraft"
+
+
+def draft_mark_pdf(mark: str, language: str, *, rtl: bool = False,
+                   cmyk: bool = False) -> bytes:
+    """Lay out the DRAFT word alone on a transparent A4 page, from the tool's own CSS.
+
+    No project stylesheet or template takes part, so nothing a project writes
+    can hide, shrink or recolour the mark. A longer word in another language
+    gets a smaller size, so it fits the page.
+    """
+    import html as html_module
+
+    import weasyprint
+
+    size = 110 if len(mark) <= 5 else max(24, 560 // len(mark))
+    colour = "device-cmyk(0 0 0 1 / 0.16)" if cmyk else "rgba(0, 0, 0, 0.16)"
+    spacing = "0" if language.split("-")[0] in {"ar", "fa", "ur", "hi", "mr", "ne"} else "8pt"
+    source = f"""<!DOCTYPE html><html lang="{html_module.escape(language)}"
+dir="{'rtl' if rtl else 'ltr'}"><head><meta charset="utf-8"><style>
+@page {{ size: 210mm 297mm; margin: 0; }}
+html, body {{ margin: 0; background: none; }}
+div {{ position: absolute; top: 42%; left: 0; right: 0; text-align: center;
+  font-family: "Noto Sans", "Noto Sans Arabic", "Noto Sans Hebrew", "Noto Sans Devanagari",
+  "Noto Sans CJK SC", sans-serif;
+  font-size: {size}pt; font-weight: 700; letter-spacing: {spacing};
+  color: {colour}; transform: rotate(-40deg); white-space: nowrap; }}
+</style></head><body><div>{html_module.escape(mark)}</div></body></html>"""
+    document = weasyprint.HTML(string=source).render()
+    identifier = hashlib.md5(source.encode(), usedforsecurity=False).hexdigest()
+    return document.write_pdf(pdf_identifier=identifier.encode(), custom_metadata=False)
+
+
+def stamp_draft(data: bytes, mark_pdf: bytes) -> bytes:
+    """Draw the mark over every page of a written PDF, after layout.
+
+    The page's own content is wrapped in q/Q so nothing it leaves behind (a
+    clip, a colour) reaches the mark; the mark is an artifact for PDF/UA.
+    """
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(data))
+    stamp = pikepdf.open(io.BytesIO(mark_pdf))
+    form = pdf.copy_foreign(stamp.pages[0].as_form_xobject())
+    form[_DRAFT_KEY] = True
+    fx0, fy0, fx1, fy1 = (float(v) for v in form.BBox)
+    for page in pdf.pages:
+        x0, y0, x1, y1 = (float(v) for v in page.trimbox)
+        scale = min((x1 - x0) / (fx1 - fx0), (y1 - y0) / (fy1 - fy0))
+        tx = x0 + ((x1 - x0) - (fx1 - fx0) * scale) / 2 - fx0 * scale
+        ty = y0 + ((y1 - y0) - (fy1 - fy0) * scale) / 2 - fy0 * scale
+        if "/Resources" not in page.obj:
+            page.obj.Resources = pikepdf.Dictionary()
+        resources = page.obj.Resources
+        if "/XObject" not in resources:
+            resources.XObject = pikepdf.Dictionary()
+        resources.XObject[DRAFT_XOBJECT] = form
+        page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
+        page.contents_add(pikepdf.Stream(pdf, (
+            f"\nQ\n/Artifact BMC q {scale:.6f} 0 0 {scale:.6f} {tx:.4f} {ty:.4f} cm "
+            f"{DRAFT_XOBJECT} Do Q EMC\n").encode()))
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
+def draft_problems(data: bytes) -> list[str]:
+    """Pages of a PDF that do not end by drawing the DRAFT mark over everything else."""
+    import io
+
+    import pikepdf
+
+    problems = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            xobjects = page.obj.get("/Resources", {}).get("/XObject", {})
+            form = xobjects.get(DRAFT_XOBJECT)
+            if form is None or not form.get(_DRAFT_KEY) or not any(
+                    str(op) in ("Tj", "TJ") for _, op in pikepdf.parse_content_stream(form)):
+                problems.append(f"page {number}: no DRAFT mark")
+                continue
+            depth, last_open = 0, 0
+            ops = pikepdf.parse_content_stream(page)
+            for index, (operands, op) in enumerate(ops):
+                name = str(op)
+                if name == "q":
+                    depth += 1
+                elif name == "Q":
+                    depth -= 1
+                elif name == "Do" and depth == 1 and operands and \
+                        str(operands[0]) == DRAFT_XOBJECT:
+                    last_open = index
+            tail = [str(op) for _, op in ops[last_open - 2:]] if last_open >= 2 else []
+            if tail != ["q", "cm", "Do", "Q", "EMC"] or depth != 0 or \
+                    str(ops[last_open - 3][1]) != "BMC":
+                problems.append(f"page {number}: the DRAFT mark is not drawn last, over "
+                                "everything else")
+    return problems
+
+
+def require_draft_mark(data: bytes, where: str) -> None:
+    """Refuse to write a draft PDF unless every page carries the mark."""
+    problems = draft_problems(data)
+    if problems:
+        raise BookletError(f"{where}: refusing to write a draft without its DRAFT mark on "
+                           "every page (" + "; ".join(problems[:5]) + "); this is a bug in "
+                           "booklet, please report it")

@@ -1,0 +1,149 @@
+"""The safety gate (issue 8): nothing unreviewed reaches a family.
+
+Each test is one finding of the issue, on the small fixture project
+tests/projects/gate (never the ANKL content). Builds are shared per module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from booklet import pdf
+from booklet.build import build_edition
+from booklet.cli import main
+from booklet.errors import BookletError
+from booklet.project import load_project
+from booklet.render import Edition
+from booklet.review import approval, approve, fingerprint, fingerprint_parts
+
+from conftest import PROJECTS, page_texts
+
+EN = Edition("en", "a4")
+
+
+def copy_project(dest: Path) -> Path:
+    shutil.copytree(PROJECTS / "gate", dest)
+    return dest
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_project(tmp_path / "gate")
+
+
+# --- the DRAFT mark cannot be hidden -------------------------------------------------
+
+HIDE_CSS = """.draft-mark, .draft-notice { display: none !important; }
+html, body { background: white !important; }
+"""
+HIDE_TEMPLATE = """<!DOCTYPE html><html lang="{{ lang }}"><head><meta charset="utf-8">
+<title>{{ title }}</title></head><body>{% for chapter in chapters %}
+<section>{{ chapter.html|safe }}</section>{% endfor %}</body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def hidden_attempt(tmp_path_factory) -> tuple[Path, Path]:
+    """A draft whose project CSS and template both try to remove the mark, built twice."""
+    root = copy_project(tmp_path_factory.mktemp("hide") / "gate")
+    (root / "styles").mkdir()
+    (root / "styles" / "custom.css").write_text(HIDE_CSS)
+    (root / "templates").mkdir()
+    (root / "templates" / "handout.html").write_text(HIDE_TEMPLATE)
+    first = build_edition(root, EN, root / "dist1")
+    second = build_edition(root, EN, root / "dist2")
+    assert first.draft
+    return first.path, second.path
+
+
+def test_css_and_template_cannot_hide_the_draft_mark(hidden_attempt):
+    path, _ = hidden_attempt
+    assert pdf.draft_problems(path.read_bytes()) == []
+    texts = page_texts(path)
+    assert texts and all("DRAFT" in text for text in texts)
+
+
+def test_stamped_draft_is_byte_identical_across_builds(hidden_attempt):
+    first, second = hidden_attempt
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_an_unstamped_draft_is_refused(hidden_attempt, tmp_path: Path):
+    import pikepdf
+
+    path, _ = hidden_attempt
+    with pikepdf.open(path) as document:
+        del document.pages[0].obj.Resources.XObject[pdf.DRAFT_XOBJECT]
+        document.save(tmp_path / "tampered.pdf")
+    with pytest.raises(BookletError, match="page 1: no DRAFT mark"):
+        pdf.require_draft_mark((tmp_path / "tampered.pdf").read_bytes(), "x.pdf")
+
+
+# --- the fingerprint covers what prints, and says what changed ------------------------
+
+CHANGES = {
+    "styles/custom.css": lambda root: (root / "styles").mkdir() or
+    (root / "styles" / "custom.css").write_text("table { display: none !important; }"),
+    "templates/disclaimer.html": lambda root: (root / "templates").mkdir() or
+    (root / "templates" / "disclaimer.html").write_text("<p>Nothing to worry about.</p>"),
+    "assets/plaster.png": lambda root: (root / "assets" / "plaster.png").write_bytes(
+        (root / "assets" / "plaster.png").read_bytes() + b"\0"),
+    "chapter 01 (chapters/01-cut.md)": lambda root: (root / "chapters" / "01-cut.md").write_text(
+        (root / "chapters" / "01-cut.md").read_text().replace("5 minutes", "50 minutes")),
+    "chapters/dressings.toml": lambda root: (root / "chapters" / "dressings.toml").write_text(
+        (root / "chapters" / "dressings.toml").read_text().replace('"3"', '"30"')),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_each_kind_of_input_unapproves_and_is_named(project: Path, change: str):
+    approve(load_project(project), "en", "Dr. Test", on=dt.date(2026, 3, 2))
+    assert approval(load_project(project), "en") is not None
+    CHANGES[change](project)
+    assert approval(load_project(project), "en") is None
+    result = CliRunner().invoke(main, ["review", "status", str(project)])
+    assert result.exit_code == 0, result.output
+    assert f"changed: {change}" in result.output or f"added: {change}" in result.output
+
+
+def test_disclaimer_fields_are_hashed_as_structured_data(project: Path):
+    config = project / "booklet.toml"
+    before = fingerprint(load_project(project), "en")
+    text = config.read_text()
+    # Move a sentence from the long disclaimer into the short one: the joined text is equal.
+    config.write_text(text.replace(
+        'text = "General information only. If the bleeding does not stop, call your clinic '
+        'now."\nshort = "General information only."',
+        'text = "General information only."\nshort = "If the bleeding does not stop, call '
+        'your clinic now.\\nGeneral information only."'))
+    assert config.read_text() != text
+    assert fingerprint(load_project(project), "en") != before
+
+
+def test_catalog_comments_and_line_references_do_not_unapprove(project: Path):
+    po = project / "locales" / "es" / "LC_MESSAGES" / "booklet.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+                  '#: chapters/01-cut.md:5\nmsgid "Hello"\nmsgstr "Hola"\n', encoding="utf-8")
+    before = fingerprint_parts(load_project(project), "es")
+    po.write_text(po.read_text().replace("01-cut.md:5", "01-cut.md:9")
+                  .replace("#: ", "# translator note\n#: "))
+    assert fingerprint_parts(load_project(project), "es") == before
+    po.write_text(po.read_text().replace('"Hola"', '"Adiós"'))
+    assert fingerprint_parts(load_project(project), "es")["locales/es"] != \
+        before["locales/es"]
+
+
+def test_approve_shows_what_it_approves_and_the_changes(project: Path):
+    runner = CliRunner()
+    first = runner.invoke(main, ["approve", str(project), "--lang", "en", "--by", "Dr. Test"])
+    assert first.exit_code == 0, first.output
+    assert "Approving en" in first.output and "1 chapter(s)" in first.output
+    CHANGES["assets/plaster.png"](project)
+    second = runner.invoke(main, ["approve", str(project), "--lang", "en", "--by", "Dr. Test"])
+    assert "changed: assets/plaster.png" in second.output
