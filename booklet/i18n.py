@@ -591,11 +591,19 @@ def parity_problems(source: str, translation: str) -> list[str]:
     return problems
 
 
+def _format_problems(text: str, allowed: set[str]) -> list[str]:
+    from booklet.render import format_problems
+
+    return format_problems(text, allowed)
+
+
 def _placeholder_problems(source: tuple[str, ...], strings: tuple[str, ...]) -> list[str]:
     allowed = {name for text in source for name in BRACE_FIELD.findall(text)}
     problems = []
     for index, text in enumerate(strings):
         found = set(BRACE_FIELD.findall(text))
+        if allowed:  # a template formats this string: only {name} (booklet.render.safe_format)
+            problems += [p for p in _format_problems(text, allowed) if "format spec" in p]
         for name in sorted(found - allowed):
             problems.append(f"placeholder {{{name}}} is not in the English (allowed: "
                             f"{', '.join('{' + n + '}' for n in sorted(allowed)) or 'none'})")

@@ -147,3 +147,62 @@ def test_approve_shows_what_it_approves_and_the_changes(project: Path):
     CHANGES["assets/plaster.png"](project)
     second = runner.invoke(main, ["approve", str(project), "--lang", "en", "--by", "Dr. Test"])
     assert "changed: assets/plaster.png" in second.output
+
+
+# --- templates run sandboxed; theme strings know only {n} -----------------------------
+
+def test_template_override_cannot_run_python(project: Path, tmp_path: Path):
+    (project / "templates").mkdir()
+    (project / "templates" / "cover.html").write_text(
+        '<section class="cover">{{ cycler.__init__.__globals__.os.popen("id").read() }}'
+        "</section>\n")
+    with pytest.raises(BookletError, match=r"cover\.html:1: .*(Security|Undefined)") as info:
+        build_edition(project, EN, tmp_path / "out")
+    assert "uid=" not in str(info.value)
+
+
+def test_safe_format_knows_only_plain_placeholders():
+    from booklet.render import safe_format
+
+    assert safe_format("Available in {n} languages", {"n": 3}) == "Available in 3 languages"
+    for evil in ("{n:>300000}", "{n[0]}", "{n.__class__}", "{m}"):
+        with pytest.raises(BookletError, match="template string"):
+            safe_format(evil, {"n": 3})
+
+
+@pytest.fixture(scope="module")
+def spanish_catalog(tmp_path_factory) -> Path:
+    """The fixture with a Spanish catalog made by `booklet i18n update`, all untranslated."""
+    root = copy_project(tmp_path_factory.mktemp("es") / "gate")
+    result = CliRunner().invoke(main, ["i18n", "update", str(root)])
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def set_translation(root: Path, msgid, msgstr) -> tuple[Path, int]:
+    """Translate one message in the Spanish catalog; return the PO path and its line."""
+    from babel.messages.pofile import read_po, write_po
+
+    po = root / "locales" / "es" / "LC_MESSAGES" / "booklet.po"
+    with po.open("rb") as handle:
+        catalog = read_po(handle)
+    catalog[msgid].string = msgstr
+    catalog[msgid].flags.discard("fuzzy")
+    with po.open("wb") as handle:
+        write_po(handle, catalog, width=0)
+    with po.open("rb") as handle:
+        return po, read_po(handle)[msgid].lineno
+
+
+@pytest.fixture
+def spanish(spanish_catalog: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(spanish_catalog, tmp_path / "gate"))
+
+
+def test_plural_theme_string_with_a_format_spec_is_an_error_with_file_line(spanish: Path):
+    from booklet import i18n
+
+    po, line = set_translation(spanish, "Available in {n} language:",
+                               ("Disponible en {n} idioma:", "{n:>300000}"))
+    with pytest.raises(BookletError, match=rf"booklet\.po:{line}: .*format spec"):
+        i18n.localize(load_project(spanish), "es")
