@@ -91,6 +91,15 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
         return html
 
     layout = _layout_padded(project, fmt, html_for, warnings)
+    if layout.warnings:
+        # Something WeasyPrint could not draw, or text cut off at the page edge.
+        where = f"{edition.language} {edition.format} edition"
+        found = [f"{where}: {w}" for w in layout.warnings]
+        if strict or approval is not None:
+            reason = "--strict" if strict else "an approved edition must print in full"
+            raise BookletError(f"{len(found)} rendering problem(s) ({reason}):\n"
+                               + "\n".join(f"  {w}" for w in found))
+        warnings.extend(w for w in found if w not in warnings)
     data = pdf.write_layout(layout, image_dpi=fmt.image_dpi)
     target = Path(out_dir) / edition_filename(project, edition)
     if approval is None:
@@ -127,7 +136,8 @@ def _layout_padded(project: Project, fmt: Format, html_for: Callable[[int], str]
     def lay_out(notes_pages: int) -> pdf.Layout:
         return pdf.layout_pdf(html_for(notes_pages), base_url=project.root,
                               allowed_roots=render.stylesheet_roots(project),
-                              variant=fmt.pdf_variant)
+                              variant=fmt.pdf_variant,
+                              stylesheets=tuple(sorted((project.root / "styles").glob("*.css"))))
 
     layout = lay_out(0)
     missing = -layout.pages % fmt.pad_to

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,40 +68,143 @@ class Layout:
     html: str
     document: Any  # weasyprint.Document
     variant: str | None
+    # What WeasyPrint could not use (an image, a CSS rule, a resource), and text
+    # that runs off the page: nothing disappears without a message.
+    warnings: tuple[str, ...] = ()
 
     @property
     def pages(self) -> int:
         return len(self.document.pages)
 
 
+class _Capture(logging.Handler):
+    """Collect WeasyPrint's messages during one call, as its own tests do (capture_logs)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message not in self.messages:
+            self.messages.append(message)
+
+
+@contextmanager
+def captured_weasyprint_log():
+    """Capture WeasyPrint's warnings and errors for one render, without silencing it globally."""
+    logger = logging.getLogger("weasyprint")
+    handler = _Capture()
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def stylesheet_warnings(paths: list[Path], root: Path) -> list[str]:
+    """Parse each project stylesheet alone, so a rejected rule is named with file:line:col."""
+    import weasyprint
+
+    found = []
+    for path in paths:
+        with captured_weasyprint_log() as messages:
+            try:
+                weasyprint.CSS(filename=str(path))
+            except Exception as exc:  # noqa: BLE001 (tinycss2/WeasyPrint raise several kinds)
+                messages.append(str(exc))
+        name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+        for message in messages:
+            match = re.search(r" at (\d+):(\d+)", message)
+            where = f"{name}:{match.group(1)}:{match.group(2)}" if match else name
+            found.append(f"{where}: WeasyPrint ignored a CSS rule: {message}")
+    return found
+
+
 def layout_pdf(html: str, *, base_url: Path, allowed_roots: list[Path],
-               variant: str | None = "pdf/ua-1") -> Layout:
+               variant: str | None = "pdf/ua-1", stylesheets: tuple[Path, ...] = (),
+               where: str = "") -> Layout:
     """Lay out the HTML into pages without writing a PDF yet.
 
     Booklets need the page count before they are final (they are padded to a
-    multiple of 4), and laying out is most of the cost of a build.
+    multiple of 4), and laying out is most of the cost of a build. WeasyPrint's
+    log is captured around this one render and returned as warnings, with
+    text boxes that run past the page's content box.
     """
     import weasyprint
     from weasyprint.urls import FatalURLFetchingError
 
     refused: list[str] = []
     fetcher = _sandboxed_fetcher(allowed_roots, refused)
-    logger = logging.getLogger("weasyprint")
-    logger.setLevel(logging.ERROR)
-    try:
-        source = weasyprint.HTML(string=html, base_url=base_url.as_uri() + "/",
-                                 url_fetcher=fetcher)
-        # The variant matters already here: PDF/X sets the output intent.
-        document = source.render(pdf_variant=variant)
-    except FatalURLFetchingError as exc:
-        reason = refused[0] if refused else str(exc)
-        raise BookletError(f"refused to load {reason}") from None
+    css_warnings = stylesheet_warnings(list(stylesheets), base_url)
+    with captured_weasyprint_log() as messages:
+        try:
+            source = weasyprint.HTML(string=html, base_url=base_url.as_uri() + "/",
+                                     url_fetcher=fetcher)
+            # The variant matters already here: PDF/X sets the output intent.
+            document = source.render(pdf_variant=variant)
+        except FatalURLFetchingError as exc:
+            reason = refused[0] if refused else str(exc)
+            raise BookletError(f"refused to load {reason}") from None
     if variant and variant.startswith("pdf/x") and not (
             document.metadata.created and document.metadata.modified):
         # WeasyPrint would stamp PDF/X files with the clock: never the same twice.
         raise BookletError(f"{variant.upper()} needs a fixed date and none is known: set "
                            "published = YYYY-MM-DD in booklet.toml (or SOURCE_DATE_EPOCH)")
-    return Layout(html, document, variant)
+    prefix = f"{where}: " if where else ""
+    known = {w.split("WeasyPrint ignored a CSS rule: ", 1)[-1] for w in css_warnings}
+    warnings = list(css_warnings) + [f"{prefix}WeasyPrint: {m}" for m in messages
+                                     if m not in known]
+    warnings += [f"{prefix}{w}" for w in overflow_warnings(document)]
+    return Layout(html, document, variant, tuple(warnings))
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def overflow_warnings(document, tolerance: float = 1.0) -> list[str]:
+    """Text boxes that run past the page's content box: clipped or off the paper.
+
+    Read from the laid-out boxes (not the text), so a long word, a long URL or
+    a nowrap table cell that pushes a column off the page is found wherever it is.
+    """
+    from weasyprint.formatting_structure import boxes
+
+    found: list[str] = []
+    for number, page in enumerate(document.pages, start=1):
+        page_box = page._page_box  # noqa: SLF001 (WeasyPrint keeps the box tree here)
+        left = page_box.content_box_x()
+        right = left + page_box.width
+
+        def walk(box, chapter: str, number=number, left=left, right=right) -> None:
+            element = getattr(box, "element", None)
+            if element is not None and "chapter" in (element.get("class") or "").split() \
+                    and element.get("id"):
+                chapter = element.get("id")
+            if isinstance(box, boxes.TextBox):
+                start, end = box.position_x, box.position_x + box.width
+                over = max(end - right, left - start)
+                if over > tolerance and box.text.strip():
+                    side = "right" if end - right >= left - start else "left"
+                    place = f"chapter {chapter!r}, " if chapter else ""
+                    found.append(f"page {number} ({place}text {_snippet(box.text)!r}): runs "
+                                 f"{over * 25.4 / 96:.0f} mm past the {side} edge of the "
+                                 "page's text area and is cut off; break the long word or "
+                                 "URL, or let the table cell wrap")
+                return
+            if isinstance(box, boxes.ParentBox):
+                for child in box.children:
+                    walk(child, chapter)
+
+        for child in page_box.children:
+            if not isinstance(child, boxes.MarginBox):
+                walk(child, "")
+    return found
 
 
 def write_layout(layout: Layout, *, image_dpi: int | None = None) -> bytes:

@@ -206,3 +206,56 @@ def test_plural_theme_string_with_a_format_spec_is_an_error_with_file_line(spani
                                ("Disponible en {n} idioma:", "{n:>300000}"))
     with pytest.raises(BookletError, match=rf"booklet\.po:{line}: .*format spec"):
         i18n.localize(load_project(spanish), "es")
+
+
+# --- nothing silently disappears -------------------------------------------------------
+
+LONG_WORD = "Supercalifragilistic" * 40
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory) -> Path:
+    """A corrupt image, a rejected CSS rule, an 800-character word and a long nowrap cell."""
+    root = copy_project(tmp_path_factory.mktemp("broken") / "gate")
+    (root / "assets" / "plaster.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really a png")
+    (root / "styles").mkdir()
+    (root / "styles" / "custom.css").write_text("h2 {\n  colr: red;\n}\n")
+    chapter = root / "chapters" / "01-cut.md"
+    chapter.write_text(chapter.read_text() + f"\n{LONG_WORD}\n")
+    table = root / "chapters" / "dressings.toml"
+    table.write_text(table.read_text().replace('label = "Dressing"',
+                                               'label = "Dressing"\nnowrap = true')
+                     .replace('kind = "Plaster"', 'kind = "' + "Plaster strip " * 30 + '"'))
+    return root
+
+
+@pytest.fixture(scope="module")
+def broken_build(broken: Path, tmp_path_factory):
+    return build_edition(broken, EN, tmp_path_factory.mktemp("broken-out"))
+
+
+def test_an_image_that_cannot_be_drawn_is_a_warning(broken_build):
+    assert any("plaster.png" in w and "image" in w.lower() for w in broken_build.warnings), \
+        broken_build.warnings
+
+
+def test_a_rejected_css_rule_is_a_warning_with_file_and_line(broken_build):
+    assert any(w.startswith("en a4 edition: styles/custom.css:2:") and "colr" in w
+               for w in broken_build.warnings), broken_build.warnings
+
+
+def test_text_running_off_the_page_is_a_warning(broken_build):
+    overflow = [w for w in broken_build.warnings if "past the right edge" in w]
+    assert any("Supercalifragilistic" in w and "chapter 'cut'" in w for w in overflow), \
+        broken_build.warnings
+    assert any("Plaster strip" in w for w in overflow), broken_build.warnings
+
+
+def test_rendering_problems_are_errors_under_strict_and_when_approved(broken: Path,
+                                                                     tmp_path: Path):
+    with pytest.raises(BookletError, match=r"--strict.*\n.*"):
+        build_edition(broken, EN, tmp_path / "strict", strict=True)
+    root = Path(shutil.copytree(broken, tmp_path / "approved"))
+    approve(load_project(root), "en", "Dr. Test", on=dt.date(2026, 3, 2))
+    with pytest.raises(BookletError, match="approved edition must print in full"):
+        build_edition(root, EN, tmp_path / "approved-out")
