@@ -259,3 +259,47 @@ def test_rendering_problems_are_errors_under_strict_and_when_approved(broken: Pa
     approve(load_project(root), "en", "Dr. Test", on=dt.date(2026, 3, 2))
     with pytest.raises(BookletError, match="approved edition must print in full"):
         build_edition(root, EN, tmp_path / "approved-out")
+
+
+# --- links: only web, mail, phone and the handout's own chapters --------------------------
+
+def chapter_with(root: Path, body: str) -> Path:
+    chapter = root / "chapters" / "01-cut.md"
+    chapter.write_text("---\ntitle: How do I clean a cut?\n---\n\n" + body)
+    return chapter
+
+
+@pytest.mark.parametrize("body, line", [
+    ("Text.\n\n[passwords](file:///etc/passwd)\n", 7),
+    ('Text.\n\nSee <a href="file:///etc/passwd">this</a>.\n', 7),
+    ("[run](javascript:alert(1))\n", 5),
+    ('<a href="javascript:alert(1)">x</a>\n', 5),
+])
+def test_a_link_that_is_not_web_mail_phone_or_chapter_is_refused_with_line(
+        project: Path, body: str, line: int):
+    from booklet.content import load_chapters
+
+    chapter_with(project, body)
+    with pytest.raises(BookletError, match=rf"01-cut\.md:{line}: (raw HTML )?link '"):
+        load_chapters(load_project(project))
+
+
+def test_allowed_links_and_directives_without_blank_lines(project: Path):
+    from booklet.content import load_chapters
+
+    chapter_with(project, "Call [us](tel:+15550199) or [mail](mailto:a@example.org).\n"
+                 "::: newpage\nAfter the break <https://example.org>.\n::: lines 2\n"
+                 "::: table dressings\nEnd.\n")
+    html = load_chapters(load_project(project))[0].html
+    assert "booklet-directive" not in html and "\x02" not in html and ":::" not in html
+    assert html.count('class="page-break"') == 1 and html.count('class="line"') == 2
+    assert 'id="table-dressings"' in html and 'data-label="Dressing"' in html
+    assert 'href="tel:+15550199"' in html and 'href="https://example.org"' in html
+
+
+def test_unknown_directive_names_chapter_and_line(project: Path):
+    from booklet.content import load_chapters
+
+    chapter_with(project, "Text.\n::: newpage\n::: dance\n")
+    with pytest.raises(BookletError, match=r"01-cut\.md:7: unknown directive"):
+        load_chapters(load_project(project))
