@@ -240,6 +240,15 @@ def status(project: Path, as_json: bool) -> None:
     for row in rows:
         for problem in row.problems:
             click.echo(_("error: {}").format(problem), err=True)
+    from booklet.quantities import reordered_entries
+    from booklet.review import catalog_path
+
+    loaded = load_project(project)
+    for row in rows:
+        if not row.source:
+            for entry in reordered_entries(catalog_path(loaded, row.language),
+                                           loaded.source_language):
+                click.echo(_("review: {}").format(entry))
 
 
 if __name__ == "__main__":  # pragma: no cover

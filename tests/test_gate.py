@@ -303,3 +303,36 @@ def test_unknown_directive_names_chapter_and_line(project: Path):
     chapter_with(project, "Text.\n::: newpage\n::: dance\n")
     with pytest.raises(BookletError, match=r"01-cut\.md:7: unknown directive"):
         load_chapters(load_project(project))
+
+
+# --- translations: quantities and structure, named by PO file and line -----------------
+
+@pytest.mark.parametrize("msgid, msgstr", [
+    ("About 73% of small cuts heal in 5 days.", "Cerca del 5% de los cortes sanan en 73 días."),
+    ("Take 2 tablets 3 times a day for the pain.", "Tome 3 tabletas 2 veces al día para el dolor."),
+    ("Fewer than <5% of cuts need stitches; >20% need a plaster.",
+     "Menos del <50% necesitan puntos; >20% necesitan una tirita."),
+    ("About 73% of small cuts heal in 5 days.", "Cerca del 73 de los cortes sanan en 5 días."),
+    ("Change the dressing 2 times a day.", "Cambie el apósito 2 veces al día. {: .draft-mark }"),
+    ("Change the dressing 2 times a day.",
+     "Cambie el apósito 2 veces al día <https://evil.example>."),
+])
+def test_translation_attack_is_an_error_with_po_file_and_line(spanish: Path, msgid, msgstr):
+    from booklet import i18n
+
+    po, line = set_translation(spanish, msgid, msgstr)
+    with pytest.raises(BookletError, match=rf"booklet\.po:{line}: "):
+        i18n.localize(load_project(spanish), "es")
+
+
+def test_reordered_bare_numbers_are_listed_for_the_reviewer(spanish: Path):
+    from booklet import i18n
+
+    po, line = set_translation(spanish, "Clean it between 1 and 3 times a day.",
+                               "Límpielo entre 3 y 1 veces al día.")
+    i18n.localize(load_project(spanish), "es")  # not an error
+    runner = CliRunner()
+    status = runner.invoke(main, ["i18n", "status", str(spanish)])
+    assert f"booklet.po:{line}: numbers in another order" in status.output, status.output
+    approved = runner.invoke(main, ["approve", str(spanish), "--lang", "es", "--by", "Dr. T"])
+    assert f"listed for review: {po}:{line}" in approved.output, approved.output
