@@ -224,23 +224,46 @@ def _markdown(language: str, slug: str, *extra):
     )
 
 
-def inline_markdown(text: str, language: str) -> str:
+def _web_links_only(where: str):
+    """Extension for table cells and captions: a link may only go to the web, mail or phone."""
+    from markdown.extensions import Extension
+    from markdown.treeprocessors import Treeprocessor
+
+    class WebLinks(Treeprocessor):
+        def run(self, root) -> None:
+            for element in root.iter("a"):
+                href = (element.get("href") or "").strip()
+                if not (href.startswith("#") or urlsplit(href).scheme.lower() in LINK_SCHEMES):
+                    raise BookletError(f"{where}: link {href!r} in a table: only web addresses "
+                                       "(https://...), mailto: and tel: links are allowed here")
+
+    class WebLinksExtension(Extension):
+        def extendMarkdown(self, md) -> None:  # noqa: N802 (Python-Markdown's name)
+            md.treeprocessors.register(WebLinks(md), "booklet-web-links", 1)
+
+    return WebLinksExtension()
+
+
+def inline_markdown(text: str, language: str, where: str = "") -> str:
     """Render one line of Markdown (a table cell, a caption) to sanitized inline HTML."""
-    rendered = _markdown(language, "x").convert(text).strip()
+    extra = (_web_links_only(where),) if where else ()
+    rendered = _markdown(language, "x", *extra).convert(text).strip()
     rendered = re.sub(r"^<p>(.*)</p>$", r"\1", rendered, flags=re.S)
     return sanitize(rendered)
 
 
 def _table_html(table: Table, translate: Translate, language: str) -> str:
     kind = "record-form" if table.blank_rows else "data-table"
+    where = str(table.path)
     out = [f'<figure class="table-figure {kind}" id="table-{table.name}">']
     out.append(f'<table class="{kind}">')
     if table.caption:
-        out.append(f"<caption>{inline_markdown(translate(table.caption), language)}</caption>")
+        caption = inline_markdown(translate(table.caption), language, where)
+        out.append(f"<caption>{caption}</caption>")
     out.append("<thead><tr>")
     labels = {}
     for col in table.columns:
-        label = inline_markdown(translate(col.label), language)
+        label = inline_markdown(translate(col.label), language, where)
         # Plain text of the header, for layouts that put it beside each cell
         # (large print stacks each row as "label: value" lines).
         labels[col.key] = html.escape(html.unescape(re.sub(r"<[^>]*>", "", label)))
@@ -254,10 +277,10 @@ def _table_html(table: Table, translate: Translate, language: str) -> str:
                 items = [i.strip() for i in value.split(",") if i.strip()]
                 separator = LIST_SEPARATORS.get(language.split("-")[0], ", ")
                 cell = separator.join(
-                    f'<span class="nobreak">{inline_markdown(translate(i), language)}</span>'
+                    f'<span class="nobreak">{inline_markdown(translate(i), language, where)}</span>'
                     for i in items)
             else:
-                cell = inline_markdown(translate(value), language) if value else ""
+                cell = inline_markdown(translate(value), language, where) if value else ""
             tag, scope = ("th", ' scope="row"') if index == 0 else ("td", "")
             nowrap = " nobreak" if col.nowrap else ""
             out.append(f'<{tag}{scope} class="col-{col.key}{nowrap}" '
@@ -269,7 +292,7 @@ def _table_html(table: Table, translate: Translate, language: str) -> str:
     out.append("</tbody></table>")
     if table.source:
         out.append(f'<figcaption class="table-source">'
-                   f"{inline_markdown(translate(table.source), language)}</figcaption>")
+                   f"{inline_markdown(translate(table.source), language, where)}</figcaption>")
     out.append("</figure>")
     return "".join(out)
 

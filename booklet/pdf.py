@@ -156,8 +156,9 @@ def layout_pdf(html: str, *, base_url: Path, allowed_roots: list[Path],
                            "published = YYYY-MM-DD in booklet.toml (or SOURCE_DATE_EPOCH)")
     prefix = f"{where}: " if where else ""
     known = {w.split("WeasyPrint ignored a CSS rule: ", 1)[-1] for w in css_warnings}
-    warnings = list(css_warnings) + [f"{prefix}WeasyPrint: {m}" for m in messages
-                                     if m not in known]
+    root_uri = base_url.resolve().as_uri() + "/"
+    warnings = list(css_warnings) + [f"{prefix}WeasyPrint: {m.replace(root_uri, '')}"
+                                     for m in messages if m not in known]
     warnings += [f"{prefix}{w}" for w in overflow_warnings(document)]
     return Layout(html, document, variant, tuple(warnings))
 

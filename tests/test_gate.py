@@ -336,3 +336,13 @@ def test_reordered_bare_numbers_are_listed_for_the_reviewer(spanish: Path):
     assert f"booklet.po:{line}: numbers in another order" in status.output, status.output
     approved = runner.invoke(main, ["approve", str(spanish), "--lang", "es", "--by", "Dr. T"])
     assert f"listed for review: {po}:{line}" in approved.output, approved.output
+
+
+def test_a_file_link_in_a_table_cell_is_refused_with_the_table_file(project: Path):
+    from booklet.content import load_chapters
+
+    table = project / "chapters" / "dressings.toml"
+    table.write_text(table.read_text().replace('kind = "Plaster"',
+                                               'kind = "[Plaster](file:///etc/passwd)"'))
+    with pytest.raises(BookletError, match=r"dressings\.toml: link 'file:///etc/passwd'"):
+        load_chapters(load_project(project))
