@@ -251,7 +251,11 @@ def reordered(source: str, translation: str, language: str,
 
 
 def reordered_entries(path: Path, source_language: str = "en") -> list[str]:
-    """'PO file:line: msgid' for every translated entry whose bare numbers are reordered."""
+    """'PO file:line: ...' for every translated entry a reviewer must read closely.
+
+    Bare numbers in another order than the English, and digits of a script the
+    language does not use.
+    """
     if not path.is_file():
         return []
     from babel.messages.pofile import read_po
@@ -264,12 +268,50 @@ def reordered_entries(path: Path, source_language: str = "en") -> list[str]:
         if not message.id or not message.string or isinstance(message.id, tuple) \
                 or "fuzzy" in message.flags:
             continue
+        short = " ".join(message.string.split())
+        short = short if len(short) <= 60 else short[:57] + "..."
         if reordered(message.id, message.string, language, source_language):
-            short = " ".join(message.string.split())
-            short = short if len(short) <= 60 else short[:57] + "..."
             entries.append(f"{path}:{message.lineno}: numbers in another order than the "
                            f"English; read it: {short!r}")
+        foreign = foreign_digits(message.string, language)
+        if foreign:
+            entries.append(f"{path}:{message.lineno}: warning: digits of a script {language} "
+                           f"does not use: {', '.join(foreign)}; read it: {short!r}")
     return entries
+
+
+# Unicode digit names → CLDR numbering system ids (Babel's Locale.other_numbering_systems).
+DIGIT_SYSTEMS = {"DIGIT": "latn", "ARABIC-INDIC DIGIT": "arab",
+                 "EXTENDED ARABIC-INDIC DIGIT": "arabext", "DEVANAGARI DIGIT": "deva",
+                 "BENGALI DIGIT": "beng", "THAI DIGIT": "thai", "FULLWIDTH DIGIT": "fullwide",
+                 "MYANMAR DIGIT": "mymr", "TAMIL DIGIT": "tamldec", "GUJARATI DIGIT": "gujr"}
+
+
+def foreign_digits(text: str, language: str) -> list[str]:
+    """Digits of a numbering system the language does not use (Babel): for the reviewer.
+
+    They still count as their values, but ٣ in a Hindi handout is likely a
+    copy-and-paste slip that a reader may not read.
+    """
+    from babel import Locale
+
+    try:
+        from booklet.i18n import babel_locale_name
+
+        locale = Locale.parse(babel_locale_name(language))
+    except Exception:  # noqa: BLE001 (an unknown language: nothing to compare with)
+        return []
+    allowed = {"latn", locale.default_numbering_system,
+               *dict(locale.other_numbering_systems).values()}
+    found = []
+    for ch in dict.fromkeys(text):
+        if unicodedata.category(ch) != "Nd":
+            continue
+        name = unicodedata.name(ch, "").rsplit(" ", 1)[0]
+        system = DIGIT_SYSTEMS.get(name, name.lower())
+        if system not in allowed:
+            found.append(f"{ch} ({name.title()})")
+    return found
 
 
 # ---------------------------------------------------------------------------

@@ -85,3 +85,10 @@ def test_structure_cannot_change():
     assert structure_problems(source, "Llame al 911 <https://evil.example>.")
     assert structure_problems("## What is it?", "### ¿Qué es?")
     assert structure_problems('<span class="x">a</span>', '<span class="y">a</span>')
+
+
+def test_digits_of_a_script_the_language_does_not_use_are_flagged():
+    from booklet.quantities import foreign_digits
+
+    assert foreign_digits("٧٣٪", "es")
+    assert foreign_digits("73%", "es") == []
