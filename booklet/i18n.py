@@ -581,7 +581,7 @@ def parity_problems(source: str, translation: str, language: str = "") -> list[s
     # Numbers as quantities (value, kind, comparison), and structure: booklet/quantities.py.
     from booklet.quantities import translation_problems
 
-    problems += translation_problems(source, translation, language or "en")
+    problems += translation_problems(source, translation, language)
     return problems
 
 

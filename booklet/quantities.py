@@ -181,17 +181,27 @@ def quantities(text: str, language: str) -> list[Quantity]:
     return found
 
 
-def _comparable(quantity: Quantity, tablets: bool) -> str:
-    """Tablets count as a bare count when one of the two languages has no tablet words."""
+def _comparable(quantity: Quantity, tablets: bool | None) -> str:
+    """Tablets count as a bare count when one of the two languages has no tablet words.
+
+    ``None``: the translation's language is not known, so only values count.
+    """
+    if tablets is None:
+        return "count"
     return quantity.kind if tablets or quantity.kind != "tablet" else "count"
 
 
 def quantity_problems(source: str, translation: str, language: str,
                       source_language: str = "en") -> list[str]:
-    """How a translation changes the English quantities: each is an error."""
+    """How a translation changes the English quantities: each is an error.
+
+    Without a ``language`` the units of the translation cannot be read, so only
+    values and comparison signs are compared.
+    """
     english = quantities(source, source_language)
-    translated = quantities(translation, language)
-    tablets = _base(language) in TABLET_WORDS and _base(source_language) in TABLET_WORDS
+    translated = quantities(translation, language or source_language)
+    tablets = (_base(language) in TABLET_WORDS and _base(source_language) in TABLET_WORDS) \
+        if language else None
     remaining = list(translated)
     unmatched = []
     for quantity in english:
@@ -203,7 +213,8 @@ def quantity_problems(source: str, translation: str, language: str,
             unmatched.append(quantity)
         else:
             remaining.remove(match)
-    problems = []
+    problems: list[str] = []
+    missing: list[Quantity] = []
     for quantity in unmatched:
         kind = _comparable(quantity, tablets)
         same_value = [t for t in remaining if t.values & quantity.values]
@@ -219,15 +230,15 @@ def quantity_problems(source: str, translation: str, language: str,
                                 f"({quantity.comparison or 'no sign'}) became "
                                 f"{other.describe()} ({other.comparison or 'no sign'})")
         else:
-            problems.append(f"number {quantity.describe()} of the English is missing "
-                            "(a dose, a percent or a count must not change)")
-    for quantity in remaining:
-        if any(e.values & quantity.values and _comparable(e, tablets) ==
-               _comparable(quantity, tablets) and e.comparison == quantity.comparison
-               for e in english):
-            continue  # the same quantity said twice ("CD56 (CD56)")
-        problems.append(f"number {quantity.describe()} is not in the English (a dose, a "
-                        "percent or a count must not change)")
+            missing.append(quantity)
+    added = [q for q in remaining if not any(
+        e.values & q.values and _comparable(e, tablets) == _comparable(q, tablets)
+        and e.comparison == q.comparison for e in english)]  # not the same said twice
+    for found, what in ((missing, "of the English missing"), (added, "not in the English")):
+        values = sorted({min(q.values) for q in found}, key=float)
+        if values:
+            problems.append(f"number{'s' if len(values) > 1 else ''} {', '.join(values)} "
+                            f"{what} (a dose, a percent or a count must not change)")
     return problems
 
 
