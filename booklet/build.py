@@ -108,7 +108,8 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
             "DRAFT")
         data = pdf.stamp_draft(data, pdf.draft_mark_pdf(
             mark, edition.language, rtl=render.is_rtl(edition.language),
-            cmyk=(fmt.pdf_variant or "").startswith("pdf/x")))
+            cmyk=(fmt.pdf_variant or "").startswith("pdf/x")),
+            outline=fmt.pdf_variant == "pdf/x-1a")
         pdf.require_draft_mark(data, str(target))
     out = pdf.write_pdf(data, target)
     sheets = None

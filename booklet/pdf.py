@@ -279,11 +279,41 @@ div {{ position: absolute; top: 42%; left: 0; right: 0; text-align: center;
     return document.write_pdf(pdf_identifier=identifier.encode(), custom_metadata=False)
 
 
-def stamp_draft(data: bytes, mark_pdf: bytes) -> bytes:
+def _outlined(stamp, pikepdf) -> None:
+    """Turn the mark into opaque outlined letters: PDF/X-1a allows no transparency.
+
+    Thin outlines over the page cover almost nothing of the text beneath them,
+    where a solid tint would.
+    """
+    page = stamp.pages[0]
+    ops = []
+    for operands, operator in pikepdf.parse_content_stream(page):
+        name = str(operator)
+        if name == "gs":
+            continue  # the transparency
+        if name in ("scn", "sc"):
+            ops.append(pikepdf.ContentStreamInstruction(
+                [0, 0, 0, 0.45], pikepdf.Operator("k")))
+            ops.append(pikepdf.ContentStreamInstruction(
+                [0, 0, 0, 0.45], pikepdf.Operator("K")))
+            continue
+        if name == "cs":
+            continue
+        ops.append(pikepdf.ContentStreamInstruction(operands, operator))
+        if name == "BT":
+            ops.append(pikepdf.ContentStreamInstruction([1], pikepdf.Operator("Tr")))
+            ops.append(pikepdf.ContentStreamInstruction([1.6], pikepdf.Operator("w")))
+    page.obj.Contents = stamp.make_stream(pikepdf.unparse_content_stream(ops))
+    if "/ExtGState" in page.obj.Resources:
+        del page.obj.Resources["/ExtGState"]
+
+
+def stamp_draft(data: bytes, mark_pdf: bytes, *, outline: bool = False) -> bytes:
     """Draw the mark over every page of a written PDF, after layout.
 
     The page's own content is wrapped in q/Q so nothing it leaves behind (a
     clip, a colour) reaches the mark; the mark is an artifact for PDF/UA.
+    ``outline`` draws opaque outlined letters, for PDF/X-1a (no transparency).
     """
     import io
 
@@ -291,6 +321,8 @@ def stamp_draft(data: bytes, mark_pdf: bytes) -> bytes:
 
     pdf = pikepdf.open(io.BytesIO(data))
     stamp = pikepdf.open(io.BytesIO(mark_pdf))
+    if outline:
+        _outlined(stamp, pikepdf)
     form = pdf.copy_foreign(stamp.pages[0].as_form_xobject())
     form[_DRAFT_KEY] = True
     fx0, fy0, fx1, fy1 = (float(v) for v in form.BBox)

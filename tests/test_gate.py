@@ -7,6 +7,7 @@ tests/projects/gate (never the ANKL content). Builds are shared per module.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 from pathlib import Path
 
@@ -346,3 +347,20 @@ def test_a_file_link_in_a_table_cell_is_refused_with_the_table_file(project: Pat
                                                'kind = "[Plaster](file:///etc/passwd)"'))
     with pytest.raises(BookletError, match=r"dressings\.toml: link 'file:///etc/passwd'"):
         load_chapters(load_project(project))
+
+
+def test_pdf_x1a_mark_is_opaque_outlines(hidden_attempt):
+    """PDF/X-1a allows no transparency: the mark is drawn as opaque outlined letters."""
+    import pikepdf
+
+    path, _ = hidden_attempt
+    mark = pdf.draft_mark_pdf("DRAFT", "en", cmyk=True)
+    stamped = pdf.stamp_draft(path.read_bytes(), mark, outline=True)
+    assert pdf.draft_problems(stamped) == []
+    with pikepdf.open(io.BytesIO(stamped)) as document:
+        form = document.pages[0].Resources.XObject[pdf.DRAFT_XOBJECT]
+        states = form.get("/Resources", {}).get("/ExtGState", {})
+        assert all(float(s.get("/ca", 1)) == 1 and float(s.get("/CA", 1)) == 1
+                   for s in states.values())
+        operators = [str(op) for _, op in pikepdf.parse_content_stream(form)]
+        assert "Tr" in operators and "gs" not in operators
