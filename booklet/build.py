@@ -94,7 +94,8 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
     if layout.warnings:
         # Something WeasyPrint could not draw, or text cut off at the page edge.
         where = f"{edition.language} {edition.format} edition"
-        found = [f"{where}: {w}" for w in layout.warnings]
+        found = [f"{where}: {w}" for w in content.locate_image_warnings(layout.warnings,
+                                                                         chapters)]
         if strict or approval is not None:
             reason = "--strict" if strict else "an approved edition must print in full"
             raise BookletError(f"{len(found)} rendering problem(s) ({reason}):\n"

@@ -657,3 +657,23 @@ def _link_first_uses(text: str, remaining: list[tuple[re.Pattern, str]]) -> str:
         out.append(text[:match.start()])
         out.append(f'<a class="glossary-link" href="#{entry[1]}">{match.group(0)}</a>')
         text = text[match.end():]
+
+
+def locate_image_warnings(warnings: tuple[str, ...] | list[str],
+                          chapters: list[Chapter]) -> list[str]:
+    """Name the chapter and line of an image WeasyPrint could not draw, where one shows it."""
+    located = []
+    for warning in warnings:
+        match = re.search(r"Failed to load image at '([^']+)'", warning)
+        if match:
+            name = unquote(match.group(1)).rsplit("/", 1)[-1]
+            for chapter in chapters:
+                lines = chapter.path.read_text(encoding="utf-8").split("\n")
+                number = next((i for i, line in enumerate(lines, 1) if name in line), 0)
+                if number:
+                    warning = (f"{chapter.path}:{number}: image {match.group(1)!r} cannot be "
+                               "drawn (a damaged, too large or unsafe file); replace it "
+                               f"[{warning.rstrip(': ')}]")
+                    break
+        located.append(warning)
+    return located

@@ -221,8 +221,16 @@ def broken(tmp_path_factory) -> Path:
     (root / "assets" / "plaster.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really a png")
     (root / "styles").mkdir()
     (root / "styles" / "custom.css").write_text("h2 {\n  colr: red;\n}\n")
+    (root / "assets" / "entity.svg").write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="50">'
+        '<text x="0" y="20">&x;</text></svg>\n')
+    from PIL import Image
+
+    Image.new("1", (20000, 20000)).save(root / "assets" / "huge.png", optimize=True)
     chapter = root / "chapters" / "01-cut.md"
-    chapter.write_text(chapter.read_text() + f"\n{LONG_WORD}\n")
+    chapter.write_text(chapter.read_text() + f"\n{LONG_WORD}\n\n![entity](../assets/entity.svg)"
+                       "\n\n![huge](../assets/huge.png)\n")
     table = root / "chapters" / "dressings.toml"
     table.write_text(table.read_text().replace('label = "Dressing"',
                                                'label = "Dressing"\nnowrap = true')
@@ -235,9 +243,11 @@ def broken_build(broken: Path, tmp_path_factory):
     return build_edition(broken, EN, tmp_path_factory.mktemp("broken-out"))
 
 
-def test_an_image_that_cannot_be_drawn_is_a_warning(broken_build):
-    assert any("plaster.png" in w and "image" in w.lower() for w in broken_build.warnings), \
-        broken_build.warnings
+@pytest.mark.parametrize("image", ["plaster.png", "entity.svg", "huge.png"])
+def test_an_image_that_cannot_be_drawn_is_a_warning_with_chapter_line(broken_build, image):
+    assert any("01-cut.md:" in w and f"image 'assets/{image}' cannot be drawn" in w
+               for w in broken_build.warnings), broken_build.warnings
+    assert "root:" not in " ".join(page_texts(broken_build.path))
 
 
 def test_a_rejected_css_rule_is_a_warning_with_file_and_line(broken_build):
