@@ -1,9 +1,12 @@
 """Review stage: per-language clinical sign-off bound to a content fingerprint.
 
 An approval in ``reviews.toml`` is valid only for the exact content it was
-given for. Any change to that language's content (chapters, tables, handout
-texts, its catalog) changes the fingerprint and turns the edition back into a
-draft, which is marked on every page and cannot be emailed.
+given for. Any change to what prints in that language (chapters, tables,
+images, the project's styles and templates, the theme, the handout's texts,
+its catalog's messages) changes the fingerprint and turns the edition back
+into a draft, which is stamped DRAFT on every page and cannot be emailed. The
+fingerprint's named parts are recorded with the approval, so ``booklet review
+status`` can say what changed.
 """
 
 from __future__ import annotations
