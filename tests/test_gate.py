@@ -96,6 +96,8 @@ CHANGES = {
         (root / "assets" / "plaster.png").read_bytes() + b"\0"),
     "chapter 01 (chapters/01-cut.md)": lambda root: (root / "chapters" / "01-cut.md").write_text(
         (root / "chapters" / "01-cut.md").read_text().replace("5 minutes", "50 minutes")),
+    "the handout's texts in booklet.toml": lambda root: (root / "booklet.toml").write_text(
+        (root / "booklet.toml").read_text().replace("call your clinic now", "wait")),
     "chapters/dressings.toml": lambda root: (root / "chapters" / "dressings.toml").write_text(
         (root / "chapters" / "dressings.toml").read_text().replace('"3"', '"30"')),
 }
