@@ -74,11 +74,13 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
     _require_known(project, edition)
     localized = i18n.localize(project, edition.language, strict=strict)
     warnings: list[str] = list(localized.warnings)
-    chapters = content.load_chapters(project, edition.language, strict=strict,
+    approval = review.approval(project, edition.language)
+    # An approved edition must print in full: a missing image is an error there.
+    chapters = content.load_chapters(project, edition.language,
+                                     strict=strict or approval is not None,
                                      warnings=warnings,
                                      translate_chapter=localized.translate_chapter,
                                      translate=localized.translate)
-    approval = review.approval(project, edition.language)
     fmt = FORMATS[edition.format]
 
     def html_for(notes_pages: int) -> str:

@@ -376,3 +376,10 @@ def test_pdf_x1a_mark_is_opaque_outlines(hidden_attempt):
                    for s in states.values())
         operators = [str(op) for _, op in pikepdf.parse_content_stream(form)]
         assert "Tr" in operators and "gs" not in operators
+
+
+def test_a_missing_image_is_an_error_in_an_approved_edition(project: Path, tmp_path: Path):
+    (project / "assets" / "plaster.png").unlink()
+    approve(load_project(project), "en", "Dr. Test", on=dt.date(2026, 3, 2))
+    with pytest.raises(BookletError, match=r"01-cut\.md:7: image '../assets/plaster.png' not"):
+        build_edition(project, EN, tmp_path / "out")
