@@ -105,15 +105,21 @@ def captured_weasyprint_log():
         logger.propagate = propagate
 
 
-def stylesheet_warnings(paths: list[Path], root: Path) -> list[str]:
-    """Parse each project stylesheet alone, so a rejected rule is named with file:line:col."""
+def stylesheet_warnings(paths: list[Path], root: Path, fetcher) -> list[str]:
+    """Parse each project stylesheet alone, so a rejected rule is named with file:line:col.
+
+    Through the same sandboxed fetcher as the render: an @import is refused the same way.
+    """
     import weasyprint
+    from weasyprint.urls import FatalURLFetchingError
 
     found = []
     for path in paths:
         with captured_weasyprint_log() as messages:
             try:
-                weasyprint.CSS(filename=str(path))
+                weasyprint.CSS(filename=str(path), url_fetcher=fetcher)
+            except FatalURLFetchingError:
+                continue  # the render refuses it with the reason
             except Exception as exc:  # noqa: BLE001 (tinycss2/WeasyPrint raise several kinds)
                 messages.append(str(exc))
         name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
@@ -139,7 +145,7 @@ def layout_pdf(html: str, *, base_url: Path, allowed_roots: list[Path],
 
     refused: list[str] = []
     fetcher = _sandboxed_fetcher(allowed_roots, refused)
-    css_warnings = stylesheet_warnings(list(stylesheets), base_url)
+    css_warnings = stylesheet_warnings(list(stylesheets), base_url, fetcher)
     with captured_weasyprint_log() as messages:
         try:
             source = weasyprint.HTML(string=html, base_url=base_url.as_uri() + "/",

@@ -383,3 +383,10 @@ def test_a_missing_image_is_an_error_in_an_approved_edition(project: Path, tmp_p
     approve(load_project(project), "en", "Dr. Test", on=dt.date(2026, 3, 2))
     with pytest.raises(BookletError, match=r"01-cut\.md:7: image '../assets/plaster.png' not"):
         build_edition(project, EN, tmp_path / "out")
+
+
+def test_a_remote_import_in_project_css_is_refused(project: Path, tmp_path: Path):
+    (project / "styles").mkdir()
+    (project / "styles" / "custom.css").write_text('@import url("https://example.org/x.css");\n')
+    with pytest.raises(BookletError, match="refused to load https://example.org/x.css"):
+        build_edition(project, EN, tmp_path / "out")
