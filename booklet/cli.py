@@ -248,7 +248,7 @@ def status(project: Path, as_json: bool) -> None:
         if not row.source:
             for entry in reordered_entries(catalog_path(loaded, row.language),
                                            loaded.source_language):
-                click.echo(_("review: {}").format(entry))
+                click.echo(_("review: {}").format(entry.replace(f"{loaded.root}/", "")))
 
 
 if __name__ == "__main__":  # pragma: no cover
