@@ -115,6 +115,8 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
             outline=fmt.pdf_variant == "pdf/x-1a")
         pdf.require_draft_mark(data, str(target))
     out = pdf.write_pdf(data, target)
+    from booklet.preflight import build_warnings  # read the written PDF back (preflight)
+    warnings.extend(build_warnings(out, edition, project, approval=approval))
     sheets = None
     if fmt.impose_on:
         from booklet.impose import impose_saddle_stitch

@@ -166,19 +166,43 @@ def preview(pdf: Path, pages: str, dpi: int, out_dir: Path, sheet: bool) -> None
 @main.command()
 @PROJECT
 @click.option("--strict", is_flag=True, help=_("Exit non-zero on warnings too."))
-def check(project: Path, strict: bool) -> None:
-    """Check content quality: readability, table figures in prose, review dates."""
+@click.option("--json", "as_json", is_flag=True, help=_("Print the problems as JSON."))
+@click.option("--out", "out_dir", default="dist", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help=_("Folder of the built PDFs, relative to the project."))
+@click.option("--for-sending", is_flag=True,
+              help=_("Check as before emailing: a draft or an overdue review is an error."))
+def check(project: Path, strict: bool, as_json: bool, out_dir: Path, for_sending: bool) -> None:
+    """Check the content (readability, table figures, review dates) and preflight the PDFs.
+
+    The preflight reads every PDF that dist/manifest.json lists: structure and
+    tags, type sizes, fonts, page boxes, page fullness, the footer, the review.
+    """
     from booklet.check import check_project
-    from booklet.errors import BookletError
+    from booklet.core import ERROR, BookletError, Problem
+    from booklet.preflight import preflight_dist
     from booklet.project import load_project
 
-    problems = check_project(load_project(project))
-    for problem in problems:
-        click.echo(f"{problem.level}: {problem.where}: {problem.message}")
-    errors = [p for p in problems if p.level == "error" or strict]
-    if errors:
-        raise BookletError(_("{n} problem(s) found.").format(n=len(errors)))
-    click.echo(_("All checks passed."))
+    loaded = load_project(project)
+    problems = [p if isinstance(p, Problem) else
+                Problem("content", p.level, p.message, str(p.where))
+                for p in check_project(loaded)]
+    if not out_dir.is_absolute():
+        out_dir = loaded.root / out_dir
+    problems += preflight_dist(loaded, out_dir, for_sending=for_sending)
+    if as_json:
+        import json
+
+        click.echo(json.dumps([p.as_dict() for p in problems], indent=2, ensure_ascii=False))
+    else:
+        for problem in problems:
+            click.echo(f"{problem.level}: {problem} [{problem.code}]")
+    failed = [p for p in problems if p.level == ERROR or strict]
+    if failed:
+        raise BookletError(_("{n} problem(s) found.").format(n=len(failed)))
+    if not as_json:
+        click.echo(_("All checks passed.") if not problems else
+                   _("No errors ({n} warning(s)).").format(n=len(problems)))
 
 
 @main.command()

@@ -49,6 +49,7 @@ class Project:
     sources: tuple[str, ...] = ()
     disclaimer: str = ""
     disclaimer_short: str = ""
+    budgets: tuple[tuple[str, str, int], ...] = ()  # (format or "" for all, key, limit)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -106,10 +107,35 @@ class _Problems:
 
 KNOWN_KEYS = {
     "title", "subtitle", "slug", "source_language", "languages", "formats", "version",
-    "published", "next_review", "sources", "clinic", "disclaimer", "mail",
+    "published", "next_review", "sources", "clinic", "disclaimer", "mail", "budgets",
 }
 CLINIC_KEYS = {"name", "phone", "email", "address", "website", "logo"}
 DISCLAIMER_KEYS = {"text", "short"}
+BUDGET_KEYS = {"pages", "file_kb"}
+
+
+def _budgets(raw: dict, problems: _Problems) -> tuple[tuple[str, str, int], ...]:
+    """[budgets] pages / file_kb for every format, and [budgets.FORMAT] for one (preflight)."""
+    table = raw.get("budgets", {})
+    if not isinstance(table, dict):
+        problems.error("budgets", "expected a [budgets] table with pages and file_kb")
+        return ()
+    found = []
+    scopes = [("", {k: v for k, v in table.items() if not isinstance(v, dict)})]
+    scopes += [(k, v) for k, v in table.items() if isinstance(v, dict)]
+    for scope, values in scopes:
+        prefix = f"budgets.{scope}." if scope else "budgets."
+        if scope and scope not in FORMATS:
+            problems.error(prefix[:-1], f"unknown format; allowed: {', '.join(FORMATS)}")
+            continue
+        for key, value in values.items():
+            if key not in BUDGET_KEYS:
+                problems.warn(prefix + key, "unknown key (allowed: file_kb, pages); ignored")
+            elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                problems.error(prefix + key, f"got {value!r}; expected a whole number above 0")
+            else:
+                found.append((scope, key, value))
+    return tuple(found)
 
 
 def _text(raw: dict, key: str, problems: _Problems, *, required: bool = False,
@@ -275,6 +301,8 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
     disclaimer = _text(disclaimer_raw, "text", problems, prefix="disclaimer.")
     disclaimer_short = _text(disclaimer_raw, "short", problems, prefix="disclaimer.")
 
+    budgets = _budgets(raw, problems)
+
     if strict and problems.warnings:
         problems.errors.extend(problems.warnings)
     if problems.errors:
@@ -287,7 +315,7 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
         formats=tuple(formats), version=version.strip(), published=published,
         next_review=next_review, sources=tuple(sources), clinic=clinic,
         disclaimer=disclaimer, disclaimer_short=disclaimer_short,
-        warnings=tuple(problems.warnings),
+        budgets=budgets, warnings=tuple(problems.warnings),
     )
 
 
