@@ -50,6 +50,9 @@ class Project:
     disclaimer: str = ""
     disclaimer_short: str = ""
     budgets: tuple[tuple[str, str, int], ...] = ()  # (format or "" for all, key, limit)
+    # Digits per language where a project chooses ([numbering] ar = "arab"),
+    # else CLDR's default for the language.
+    numbering: tuple[tuple[str, str], ...] = ()
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -108,6 +111,7 @@ class _Problems:
 KNOWN_KEYS = {
     "title", "subtitle", "slug", "source_language", "languages", "formats", "version",
     "published", "next_review", "sources", "clinic", "disclaimer", "mail", "budgets",
+    "numbering",
 }
 CLINIC_KEYS = {"name", "phone", "email", "address", "website", "logo"}
 DISCLAIMER_KEYS = {"text", "short"}
@@ -302,6 +306,19 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
     disclaimer_short = _text(disclaimer_raw, "short", problems, prefix="disclaimer.")
 
     budgets = _budgets(raw, problems)
+    numbering_raw = raw.get("numbering", {})
+    numbering: list[tuple[str, str]] = []
+    from booklet.language import DIGITS
+
+    if not isinstance(numbering_raw, dict):
+        problems.error("numbering", "expected a [numbering] table, like ar = \"arab\"")
+        numbering_raw = {}
+    for key, value in sorted(numbering_raw.items()):
+        if value not in DIGITS:
+            problems.error(f"numbering.{key}", f"got {value!r}; expected one of "
+                           f"{', '.join(sorted(DIGITS))} (latn: 0-9, arab: ٠-٩)")
+        else:
+            numbering.append((key, value))
 
     if strict and problems.warnings:
         problems.errors.extend(problems.warnings)
@@ -315,7 +332,7 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
         formats=tuple(formats), version=version.strip(), published=published,
         next_review=next_review, sources=tuple(sources), clinic=clinic,
         disclaimer=disclaimer, disclaimer_short=disclaimer_short,
-        budgets=budgets, warnings=tuple(problems.warnings),
+        budgets=budgets, numbering=tuple(numbering), warnings=tuple(problems.warnings),
     )
 
 

@@ -203,10 +203,14 @@ def spanish(spanish_catalog: Path, tmp_path: Path) -> Path:
 
 
 def test_plural_theme_string_with_a_format_spec_is_an_error_with_file_line(spanish: Path):
+    from babel.messages.pofile import read_po
+
     from booklet import i18n
 
+    with (spanish / "locales" / "es" / "LC_MESSAGES" / "booklet.po").open("rb") as handle:
+        forms = read_po(handle).num_plurals  # as many forms as the catalog's plural rule
     po, line = set_translation(spanish, "Available in {n} language:",
-                               ("Disponible en {n} idioma:", "{n:>300000}"))
+                               ("Disponible en {n} idioma:",) + ("{n:>300000}",) * (forms - 1))
     with pytest.raises(BookletError, match=rf"booklet\.po:{line}: .*format spec"):
         i18n.localize(load_project(spanish), "es")
 
