@@ -139,7 +139,11 @@ def unit_words(language: str) -> tuple[tuple[str, str, str], ...]:
 
 
 def _is_word_char(ch: str) -> bool:
-    return ch.isalpha() and not unicodedata.name(ch, "").startswith("CJK")
+    """A letter that would continue a word, in scripts that separate words with spaces.
+
+    Korean, Chinese or Japanese attach particles to a unit ("7일마다"): no boundary there.
+    """
+    return ch.isalpha() and ord(ch) < 0x0590
 
 
 def quantities(text: str, language: str) -> list[Quantity]:
