@@ -79,12 +79,14 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
     _require_known(project, edition)
     localized = i18n.localize(project, edition.language, strict=strict)
     warnings: list = list(as_problems(localized.warnings, "translation-incomplete"))
-    chapters = content.load_chapters(project, edition.language, strict=strict,
+    approval = review.approval(project, edition.language)
+    # An approved edition must print in full: a missing image is an error there.
+    chapters = content.load_chapters(project, edition.language,
+                                     strict=strict or approval is not None,
                                      warnings=warnings,
                                      translate_chapter=localized.translate_chapter,
                                      translate=localized.translate)
     warnings.extend(check.stylesheet_problems(project))
-    approval = review.approval(project, edition.language)
     fmt = FORMATS[edition.format]
 
     def html_for(notes_pages: int) -> str:
@@ -97,8 +99,28 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
         return html
 
     layout = _layout_padded(project, fmt, html_for, warnings)
+    if layout.warnings:
+        # Something WeasyPrint could not draw, or text cut off at the page edge.
+        where = f"{edition.language} {edition.format} edition"
+        found = [f"{where}: {w}" for w in content.locate_image_warnings(layout.warnings,
+                                                                         chapters)]
+        if strict or approval is not None:
+            reason = "--strict" if strict else "an approved edition must print in full"
+            raise BookletError(f"{len(found)} rendering problem(s) ({reason}):\n"
+                               + "\n".join(f"  {w}" for w in found))
+        warnings.extend(w for w in found if w not in warnings)
     data = pdf.write_layout(layout, image_dpi=fmt.image_dpi)
-    out = pdf.write_pdf(data, Path(out_dir) / edition_filename(project, edition))
+    target = Path(out_dir) / edition_filename(project, edition)
+    if approval is None:
+        # Stamped after layout, so no project CSS or template can hide it.
+        mark = (localized.translations or render.gettext_module.NullTranslations()).gettext(
+            "DRAFT")
+        data = pdf.stamp_draft(data, pdf.draft_mark_pdf(
+            mark, edition.language, rtl=render.is_rtl(edition.language),
+            cmyk=(fmt.pdf_variant or "").startswith("pdf/x")),
+            outline=fmt.pdf_variant == "pdf/x-1a")
+        pdf.require_draft_mark(data, str(target))
+    out = pdf.write_pdf(data, target)
     from booklet.preflight import preflight_after_build  # read the written PDF back
 
     for found in preflight_after_build(out, edition, project, approval=approval):
@@ -131,7 +153,8 @@ def _layout_padded(project: Project, fmt: Format, html_for: Callable[[int], str]
     def lay_out(notes_pages: int) -> pdf.Layout:
         return pdf.layout_pdf(html_for(notes_pages), base_url=project.root,
                               allowed_roots=render.stylesheet_roots(project),
-                              variant=fmt.pdf_variant)
+                              variant=fmt.pdf_variant,
+                              stylesheets=tuple(sorted((project.root / "styles").glob("*.css"))))
 
     layout = lay_out(0)
     missing = -layout.pages % fmt.pad_to

@@ -190,12 +190,44 @@ def new(directory: Path, title: str | None) -> None:
 def approve(project: Path, language: str, approved_by: str) -> None:
     """Record a clinician's approval of one language's current content."""
     from booklet.project import load_project
+    from booklet.review import approval_summary
     from booklet.review import approve as record_approval
 
-    review = record_approval(load_project(project), language, approved_by)
+    loaded = load_project(project)
+    # Show what is being approved before recording it.
+    for line in approval_summary(loaded, language):
+        click.echo(line)
+    review = record_approval(loaded, language, approved_by)
     click.echo(_("Approved {lang} by {name} on {date} ({fingerprint}).").format(
         lang=language, name=review.approved_by, date=review.approved_on.isoformat(),
         fingerprint=review.fingerprint[:19]))
+
+
+@main.group()
+def review() -> None:
+    """Clinical review: what is approved, and what changed since."""
+
+
+@review.command("status")
+@PROJECT
+def review_status(project: Path) -> None:
+    """Show per language whether its current content is approved, and what changed."""
+    from booklet.project import load_project
+    from booklet.review import review_status as states
+
+    for state in states(load_project(project)):
+        if state.approved:
+            click.echo(_("{lang}: approved by {name} on {date}").format(
+                lang=state.language, name=state.review.approved_by,
+                date=state.review.approved_on.isoformat()))
+        elif state.review is None:
+            click.echo(_("{lang}: DRAFT, never approved").format(lang=state.language))
+        else:
+            click.echo(_("{lang}: DRAFT, changed since {name} approved it on {date}:").format(
+                lang=state.language, name=state.review.approved_by,
+                date=state.review.approved_on.isoformat()))
+            for change in state.changes:
+                click.echo(f"  {change}")
 
 
 @main.command()
@@ -481,6 +513,15 @@ def status(project: Path, as_json: bool) -> None:
     for row in rows:
         for problem in row.problems:
             click.echo(_("error: {}").format(problem), err=True)
+    from booklet.quantities import reordered_entries
+    from booklet.review import catalog_path
+
+    loaded = load_project(project)
+    for row in rows:
+        if not row.source:
+            for entry in reordered_entries(catalog_path(loaded, row.language),
+                                           loaded.source_language):
+                click.echo(_("review: {}").format(entry.replace(f"{loaded.root}/", "")))
     if any(row.problems for row in rows):
         raise SystemExit(1)  # so CI can gate on it
 

@@ -14,9 +14,8 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-from booklet.core import WARNING, Problem
 from booklet.errors import BookletError
 from booklet.files import read_text
 from booklet.project import Project
@@ -53,11 +52,11 @@ ALLOWED_ATTRIBUTES = {
     "*": {"class", "id", "lang", "dir", "title"},
     "a": {"href"},
     "img": {"src", "alt", "width", "height"},
-    "td": {"colspan", "rowspan", "scope"},
-    "th": {"colspan", "rowspan", "scope"},
+    "td": {"colspan", "rowspan", "scope", "data-label"},
+    "th": {"colspan", "rowspan", "scope", "data-label"},
     "ol": {"start"},
 }
-URL_SCHEMES = {"http", "https", "mailto", "tel", "file"}
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
 @dataclass(frozen=True)
@@ -226,7 +225,7 @@ def sanitize(fragment: str) -> str:
                      url_schemes=URL_SCHEMES, link_rel=None, strip_comments=True)
 
 
-def _markdown(language: str, slug: str):
+def _markdown(language: str, slug: str, *extra):
     import markdown
     from markdown.extensions.toc import slugify_unicode
 
@@ -235,7 +234,7 @@ def _markdown(language: str, slug: str):
     quotes = QUOTES.get(primary(language), QUOTES["en"])
     return markdown.Markdown(
         extensions=["tables", "attr_list", "def_list", "footnotes", "admonition",
-                    "smarty", "toc", "sane_lists"],
+                    "smarty", "toc", "sane_lists", *extra],
         extension_configs={
             "smarty": {"substitutions": dict(zip(
                 ("left-single-quote", "right-single-quote", "left-double-quote",
@@ -248,23 +247,46 @@ def _markdown(language: str, slug: str):
     )
 
 
-def inline_markdown(text: str, language: str) -> str:
+def _web_links_only(where: str):
+    """Extension for table cells and captions: a link may only go to the web, mail or phone."""
+    from markdown.extensions import Extension
+    from markdown.treeprocessors import Treeprocessor
+
+    class WebLinks(Treeprocessor):
+        def run(self, root) -> None:
+            for element in root.iter("a"):
+                href = (element.get("href") or "").strip()
+                if not (href.startswith("#") or urlsplit(href).scheme.lower() in LINK_SCHEMES):
+                    raise BookletError(f"{where}: link {href!r} in a table: only web addresses "
+                                       "(https://...), mailto: and tel: links are allowed here")
+
+    class WebLinksExtension(Extension):
+        def extendMarkdown(self, md) -> None:  # noqa: N802 (Python-Markdown's name)
+            md.treeprocessors.register(WebLinks(md), "booklet-web-links", 1)
+
+    return WebLinksExtension()
+
+
+def inline_markdown(text: str, language: str, where: str = "") -> str:
     """Render one line of Markdown (a table cell, a caption) to sanitized inline HTML."""
-    rendered = _markdown(language, "x").convert(text).strip()
+    extra = (_web_links_only(where),) if where else ()
+    rendered = _markdown(language, "x", *extra).convert(text).strip()
     rendered = re.sub(r"^<p>(.*)</p>$", r"\1", rendered, flags=re.S)
     return sanitize(rendered)
 
 
 def _table_html(table: Table, translate: Translate, language: str) -> str:
     kind = "record-form" if table.blank_rows else "data-table"
+    where = str(table.path)
     out = [f'<figure class="table-figure {kind}" id="table-{table.name}">']
     out.append(f'<table class="{kind}">')
     if table.caption:
-        out.append(f"<caption>{inline_markdown(translate(table.caption), language)}</caption>")
+        caption = inline_markdown(translate(table.caption), language, where)
+        out.append(f"<caption>{caption}</caption>")
     out.append("<thead><tr>")
     labels = {}
     for col in table.columns:
-        label = inline_markdown(translate(col.label), language)
+        label = inline_markdown(translate(col.label), language, where)
         # Plain text of the header, for layouts that put it beside each cell
         # (large print stacks each row as "label: value" lines).
         labels[col.key] = html.escape(html.unescape(re.sub(r"<[^>]*>", "", label)))
@@ -280,10 +302,10 @@ def _table_html(table: Table, translate: Translate, language: str) -> str:
 
                 separator = language_of(language).list_separator
                 cell = separator.join(
-                    f'<span class="nobreak">{inline_markdown(translate(i), language)}</span>'
+                    f'<span class="nobreak">{inline_markdown(translate(i), language, where)}</span>'
                     for i in items)
             else:
-                cell = inline_markdown(translate(value), language) if value else ""
+                cell = inline_markdown(translate(value), language, where) if value else ""
             tag, scope = ("th", ' scope="row"') if index == 0 else ("td", "")
             nowrap = " nobreak" if col.nowrap else ""
             out.append(f'<{tag}{scope} class="col-{col.key}{nowrap}" '
@@ -295,7 +317,7 @@ def _table_html(table: Table, translate: Translate, language: str) -> str:
     out.append("</tbody></table>")
     if table.source:
         out.append(f'<figcaption class="table-source">'
-                   f"{inline_markdown(translate(table.source), language)}</figcaption>")
+                   f"{inline_markdown(translate(table.source), language, where)}</figcaption>")
     out.append("</figure>")
     return "".join(out)
 
@@ -317,6 +339,9 @@ def _directive_html(project: Project, name: str, arg: str, where: str,
         return '<div class="page-break"></div>'
     raise BookletError(f"{where}: unknown directive '::: {name}'; allowed: "
                        "'::: table NAME', '::: lines N', '::: newpage'")
+
+
+LINK_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
 def _line_of(source: str, needle: str, first_line: int) -> int:
@@ -346,71 +371,6 @@ def _check_nesting(path: Path, body: str, first_line: int) -> None:
                                "list or split it into several")
 
 
-def _resolve_images(fragment: str, project: Project, path: Path, body: str,
-                    first_line: int, strict: bool, warnings: list[str]) -> str:
-    """Point every image at a file inside the project, or refuse it with chapter:line."""
-
-    def replace(match: re.Match) -> str:
-        src = html.unescape(match.group(2))
-        where = f"{path}:{_line_of(body, src, first_line)}"
-        parts = urlsplit(src)
-        if parts.scheme in ("http", "https", "ftp") or src.startswith("//"):
-            raise BookletError(f"{where}: remote image {src!r} is not allowed (handouts "
-                               "are built offline and must not track readers); download "
-                               "it into assets/ and link it relatively")
-        if parts.scheme == "file":
-            target = Path(unquote(parts.path))
-        elif parts.scheme:
-            raise BookletError(f"{where}: image {src!r} uses '{parts.scheme}:'; only files "
-                               "inside the project are allowed")
-        else:
-            target = path.parent / unquote(parts.path)
-        target = target.resolve()
-        if not target.is_relative_to(project.root):
-            raise BookletError(f"{where}: image {src!r} is outside the project folder "
-                               f"{project.root}; copy it into assets/")
-        if not target.is_file():
-            message = f"{where}: image {src!r} not found ({target})"
-            if strict:
-                raise BookletError(message + "; add the file or fix the path")
-            warnings.append(Problem("image-missing", WARNING, f"image {src!r} not found "
-                                    f"({target}); left out of this draft build", where,
-                                    "add the file or fix the path"))
-            return ""
-        unreadable = _image_problem(target)
-        if unreadable:
-            message = f"{where}: image {src!r} cannot be read ({unreadable})"
-            if strict:
-                raise BookletError(message + "; save it again as PNG, JPEG or SVG")
-            warnings.append(Problem("image-unreadable", WARNING, f"image {src!r} cannot be "
-                                    f"read ({unreadable}); left out of this draft build",
-                                    where, "save it again as PNG, JPEG or SVG"))
-            return ""
-        return f"{match.group(1)}{html.escape(target.as_uri())}{match.group(3)}"
-
-    return re.sub(r'(<img[^>]*?\ssrc=")([^"]*)(")', replace, fragment)
-
-
-def _image_problem(path: Path) -> str:
-    """Why WeasyPrint could not draw this image, or "" (it would drop it without a word)."""
-    if path.suffix.lower() == ".svg":
-        import xml.etree.ElementTree as ElementTree
-
-        try:
-            ElementTree.parse(path)
-        except ElementTree.ParseError as exc:
-            return f"not valid SVG: {exc}"
-        return ""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        return f"not an image Pillow can open: {exc}"
-    return ""
-
-
 def _anchor(meta: dict[str, str], path: Path) -> str:
     """The id a chapter's section gets: its front matter id, or the slug of its file name."""
     return meta.get("id") or CHAPTER_FILE.match(path.name).group(2)
@@ -421,32 +381,194 @@ def chapter_anchor(path: Path) -> str:
     return _anchor(meta, path)
 
 
-def _resolve_links(fragment: str, path: Path, body: str, first_line: int) -> str:
-    """Turn links to other chapter files into links inside the PDF.
+@dataclass
+class _Context:
+    """Where the Markdown being rendered comes from, for messages and relative paths."""
+
+    project: Project
+    path: Path
+    body: str
+    first_line: int
+    translate: Translate
+    language: str
+    strict: bool
+    warnings: list[str]
+    directive_lines: list[int]
+    own_stash: set[int]
+
+    def where(self, needle: str) -> str:
+        return f"{self.path}:{_line_of(self.body, needle, self.first_line)}"
+
+
+def _check_link(href: str, context: _Context, raw: bool = False) -> str:
+    """Return the href a link keeps in the PDF, or refuse it with chapter:line.
 
     Writers link chapters as their Markdown editor previews them
     (``[records](10-my-records.md)``); in the handout that is a page of the
     same PDF. A link to any other local file would be dead once the PDF is
-    emailed, so it is refused.
+    emailed, and file:, javascript: or data: links must never reach a reader.
     """
+    parts = urlsplit(href)
+    if href.startswith("#") or parts.scheme.lower() in LINK_SCHEMES:
+        return href
+    where = context.where(href)
+    if parts.scheme or href.startswith("//"):
+        raise BookletError(f"{where}: link {href!r} uses '{parts.scheme or '//'}'; a handout "
+                           "can link to web addresses (https://...), email (mailto:), phone "
+                           "numbers (tel:) and its own chapters only")
+    if raw:
+        raise BookletError(f"{where}: raw HTML link {href!r}: write chapter links as "
+                           "Markdown, [text](NN-slug.md)")
+    target = (context.path.parent / unquote(parts.path)).resolve()
+    if target.parent == context.path.parent.resolve() and CHAPTER_FILE.match(target.name) \
+            and target.is_file():
+        anchor = chapter_anchor(target)
+        return f"#{anchor}-{parts.fragment}" if parts.fragment else f"#{anchor}"
+    raise BookletError(f"{where}: link {href!r} is not a "
+                       "chapter (NN-slug.md) of this handout; a handout can link to its "
+                       "chapters or to web addresses (https://...), not to local files")
 
-    def replace(match: re.Match) -> str:
-        href = html.unescape(match.group(2))
-        parts = urlsplit(href)
-        if parts.scheme or href.startswith(("#", "//")):
-            return match.group(0)
-        target = (path.parent / unquote(parts.path)).resolve()
-        if target.parent == path.parent.resolve() and CHAPTER_FILE.match(target.name) \
-                and target.is_file():
-            anchor = chapter_anchor(target)
-            if parts.fragment:
-                anchor = f"{anchor}-{parts.fragment}"
-            return f"{match.group(1)}#{html.escape(anchor)}{match.group(3)}"
-        raise BookletError(f"{path}:{_line_of(body, href, first_line)}: link {href!r} is not a "
-                           "chapter (NN-slug.md) of this handout; a handout can link to its "
-                           "chapters or to web addresses (https://...), not to local files")
 
-    return re.sub(r'(<a[^>]*?\shref=")([^"]*)(")', replace, fragment)
+def _check_image(src: str, context: _Context) -> str | None:
+    """Return the image's path relative to the project, or None (left out of a draft)."""
+    where = context.where(src)
+    parts = urlsplit(src)
+    project = context.project
+    if parts.scheme in ("http", "https", "ftp") or src.startswith("//"):
+        raise BookletError(f"{where}: remote image {src!r} is not allowed (handouts "
+                           "are built offline and must not track readers); download "
+                           "it into assets/ and link it relatively")
+    if parts.scheme == "file":
+        target = Path(unquote(parts.path)).resolve()
+    elif parts.scheme:
+        raise BookletError(f"{where}: image {src!r} uses '{parts.scheme}:'; only files "
+                           "inside the project are allowed")
+    else:
+        target = (context.path.parent / unquote(parts.path)).resolve()
+    root = project.root.resolve()
+    if not target.is_relative_to(root):
+        raise BookletError(f"{where}: image {src!r} is outside the project folder "
+                           f"{project.root}; copy it into assets/")
+    if not target.is_file():
+        message = f"{where}: image {src!r} not found ({target})"
+        if context.strict:
+            raise BookletError(message + "; add the file or fix the path")
+        context.warnings.append(message + "; left out of this draft build")
+        return None
+    # Relative to the project, which is the HTML's base URL.
+    return quote(target.relative_to(root).as_posix())
+
+
+def _raw_html_references(fragment: str) -> list[tuple[str, str]]:
+    """(tag, URL) of every a href and img src in raw HTML, read by a real HTML parser."""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, str]] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            for name, value in attrs:
+                if value and (tag, name) in (("a", "href"), ("img", "src"), ("area", "href")):
+                    found.append((tag, value.strip()))
+
+    Collector(convert_charrefs=True).feed(fragment)
+    return found
+
+
+def _extension(context: _Context):
+    """Python-Markdown extension: ::: directives as a block processor, links and
+    images checked and rewritten by a tree processor. No placeholder can leak and
+    no regular expression edits the HTML afterwards."""
+    import xml.etree.ElementTree as etree
+
+    from markdown.blockprocessors import BlockProcessor
+    from markdown.extensions import Extension
+    from markdown.treeprocessors import Treeprocessor
+
+    class DirectiveProcessor(BlockProcessor):
+        """``::: table NAME``, ``::: lines N``, ``::: newpage`` on a line of their own."""
+
+        RE = re.compile(r"^:::[ \t]*(\w+)[ \t]*(.*?)[ \t]*$", re.M)
+
+        def test(self, parent, block) -> bool:
+            return bool(self.RE.search(block))
+
+        def run(self, parent, blocks) -> None:
+            block = blocks.pop(0)
+            match = self.RE.search(block)
+            before, after = block[:match.start()], block[match.end():]
+            if before.strip():
+                self.parser.parseBlocks(parent, [before])
+            line = context.directive_lines.pop(0) if context.directive_lines else \
+                _line_of(context.body, match.group(0), context.first_line)
+            fragment = _directive_html(context.project, match.group(1), match.group(2),
+                                       f"{context.path}:{line}", context.translate,
+                                       context.language)
+            stash = self.parser.md.htmlStash
+            context.own_stash.add(stash.html_counter)
+            element = etree.SubElement(parent, "p")
+            element.text = stash.store(fragment)
+            if after.strip("\n"):
+                blocks.insert(0, after.lstrip("\n"))
+
+    class LinkProcessor(Treeprocessor):
+        """Check every link and image; drop footnote back-arrows (useless on paper)."""
+
+        def run(self, root) -> None:
+            for parent in list(root.iter()):
+                for child in list(parent):
+                    if child.tag == "a" and "footnote-backref" in (child.get("class") or ""):
+                        _remove(parent, child)
+            for element in list(root.iter("a")):
+                href = element.get("href")
+                if href is not None:
+                    element.set("href", _check_link(href.strip(), context))
+            for parent in list(root.iter()):
+                for child in list(parent):
+                    if child.tag == "img":
+                        src = _check_image((child.get("src") or "").strip(), context)
+                        if src is None:
+                            _remove(parent, child)
+                        else:
+                            child.set("src", src)
+            stash = self.md.htmlStash
+            for index, raw in enumerate(stash.rawHtmlBlocks):
+                if index in context.own_stash:
+                    continue
+                for tag, url in _raw_html_references(str(raw)):
+                    if tag == "img":
+                        if urlsplit(url).scheme or url.startswith("//"):
+                            _check_image(url, context)
+                    else:
+                        _check_link(url, context, raw=True)
+
+    def _remove(parent, child) -> None:
+        """Remove an element, and the spaces that led up to it."""
+        index = list(parent).index(child)
+        if index:
+            previous = parent[index - 1]
+            previous.tail = (previous.tail or "").rstrip(" \u00a0\n")
+        else:
+            parent.text = (parent.text or "").rstrip(" \u00a0\n")
+        if child.tail:
+            if index:
+                parent[index - 1].tail = (parent[index - 1].tail or "") + child.tail
+            else:
+                parent.text = (parent.text or "") + child.tail
+        parent.remove(child)
+
+    class BookletExtension(Extension):
+        def extendMarkdown(self, md) -> None:  # noqa: N802 (Python-Markdown's name)
+            md.parser.blockprocessors.register(DirectiveProcessor(md.parser), "directive", 106)
+            md.treeprocessors.register(LinkProcessor(md), "booklet-links", 1)
+
+    return BookletExtension()
+
+
+def _directive_lines(body: str, first_line: int) -> list[int]:
+    """Line numbers of the ::: directives in a body, in order, for messages."""
+    return [first_line + index for index, line in enumerate(body.split("\n"))
+            if DIRECTIVE.match(line)]
 
 
 def render_markdown(project: Project, path: Path, body: str, first_line: int, *,
@@ -455,25 +577,10 @@ def render_markdown(project: Project, path: Path, body: str, first_line: int, *,
     """Turn a chapter body into sanitized HTML with tables and forms placed."""
     warnings = [] if warnings is None else warnings
     _check_nesting(path, body, first_line)
-    blocks: dict[str, str] = {}
-    lines = body.split("\n")
-    for index, line in enumerate(lines):
-        match = DIRECTIVE.match(line)
-        if match:
-            token = f"booklet-directive-{len(blocks)}"
-            blocks[token] = _directive_html(project, match.group(1), match.group(2),
-                                            f"{path}:{first_line + index}", translate,
-                                            language)
-            lines[index] = token
-    fragment = sanitize(_markdown(language, slug).convert("\n".join(lines)))
-    # A footnote's "back to text" arrow means nothing on paper, and its glyph (U+21A9)
-    # is missing from most text fonts.
-    fragment = re.sub(r'\s*<a[^>]*class="footnote-backref"[^>]*>.*?</a>', "", fragment)
-    fragment = _resolve_images(fragment, project, path, body, first_line, strict, warnings)
-    fragment = _resolve_links(fragment, path, body, first_line)
-    for token, block in blocks.items():
-        fragment = fragment.replace(f"<p>{token}</p>", block)
-    return fragment
+    context = _Context(project, path, body, first_line, translate, language, strict,
+                       warnings, _directive_lines(body, first_line), set())
+    md = _markdown(language, slug, _extension(context))
+    return sanitize(md.convert(body))
 
 
 def load_chapters(project: Project, language: str | None = None, *,
@@ -593,3 +700,23 @@ def _link_first_uses(text: str, remaining: list[tuple[re.Pattern, str]]) -> str:
         out.append(text[:match.start()])
         out.append(f'<a class="glossary-link" href="#{entry[1]}">{match.group(0)}</a>')
         text = text[match.end():]
+
+
+def locate_image_warnings(warnings: tuple[str, ...] | list[str],
+                          chapters: list[Chapter]) -> list[str]:
+    """Name the chapter and line of an image WeasyPrint could not draw, where one shows it."""
+    located = []
+    for warning in warnings:
+        match = re.search(r"Failed to load image at '([^']+)'", warning)
+        if match:
+            name = unquote(match.group(1)).rsplit("/", 1)[-1]
+            for chapter in chapters:
+                lines = chapter.path.read_text(encoding="utf-8").split("\n")
+                number = next((i for i, line in enumerate(lines, 1) if name in line), 0)
+                if number:
+                    warning = (f"{chapter.path}:{number}: image {match.group(1)!r} cannot be "
+                               "drawn (a damaged, too large or unsafe file); replace it "
+                               f"[{warning.rstrip(': ')}]")
+                    break
+        located.append(warning)
+    return located

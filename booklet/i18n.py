@@ -759,7 +759,8 @@ REFERENCE = re.compile(r"\]\[([^\]]+)\]")
 FOOTNOTE_REF = re.compile(r"\[\^([^\]]+)\]")
 HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])[^<>]*>")
 NUMBER = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d)|\d+(?:[.,\u066b\u066c'\u2019]\d+)*")
-MARKUP = re.compile(r"\]\([^)]*\)|\[\^[^\]]*\]|\]\[[^\]]*\]|<[^>]*>|\{\w*\}")
+# An HTML tag starts with a letter: "<5% ... >20%" is the reader's text (issue 8).
+MARKUP = re.compile(r"\]\([^)]*\)|\[\^[^\]]*\]|\]\[[^\]]*\]|</?[A-Za-z][^<>]*>|\{\w*\}")
 SEPARATOR = re.compile(r"[.,\u066b\u066c'\u2019 \u00a0\u202f]")
 
 
@@ -805,7 +806,7 @@ def _emphasis_counts(text: str) -> dict[str, int]:
     return {"** (bold)": strong, "* (italic)": star, "_ (italic)": underscore}
 
 
-def parity_problems(source: str, translation: str) -> list[str]:
+def parity_problems(source: str, translation: str, language: str = "") -> list[str]:
     """Say how a translation breaks the English markup or changes its numbers."""
     problems = []
     english, translated = _emphasis_counts(source), _emphasis_counts(translation)
@@ -826,18 +827,17 @@ def parity_problems(source: str, translation: str) -> list[str]:
         {t.lower() for t in HTML_TAG.findall(source)}
     for tag in sorted(new_tags):
         problems.append(f"raw HTML <{tag}> is not in the English; write Markdown instead")
-    # Numbers of the reader's text only: not a link target or a footnote label.
-    english_numbers = number_values(MARKUP.sub(" ", source))
-    translated_numbers = number_values(MARKUP.sub(" ", translation))
-    missing = sorted(english_numbers - translated_numbers, key=float)
-    if missing:
-        problems.append(f"number{'s' if len(missing) > 1 else ''} {', '.join(missing)} of "
-                        "the English missing (a dose, a percent or a count must not change)")
-    added = sorted(translated_numbers - english_numbers, key=float)
-    if added:
-        problems.append(f"number{'s' if len(added) > 1 else ''} {', '.join(added)} not in "
-                        "the English (a dose, a percent or a count must not change)")
+    # Numbers as quantities (value, kind, comparison), and structure: booklet/quantities.py.
+    from booklet.quantities import translation_problems
+
+    problems += translation_problems(source, translation, language)
     return problems
+
+
+def _format_problems(text: str, allowed: set[str]) -> list[str]:
+    from booklet.render import format_problems
+
+    return format_problems(text, allowed)
 
 
 def _placeholder_problems(source: tuple[str, ...], strings: tuple[str, ...]) -> list[str]:
@@ -845,6 +845,8 @@ def _placeholder_problems(source: tuple[str, ...], strings: tuple[str, ...]) -> 
     problems = []
     for index, text in enumerate(strings):
         found = set(BRACE_FIELD.findall(text))
+        if allowed:  # a template formats this string: only {name} (booklet.render.safe_format)
+            problems += [p for p in _format_problems(text, allowed) if "format spec" in p]
         for name in sorted(found - allowed):
             problems.append(f"placeholder {{{name}}} is not in the English (allowed: "
                             f"{', '.join('{' + n + '}' for n in sorted(allowed)) or 'none'})")
@@ -878,7 +880,7 @@ def validate_message(message, path: Path, english_at: str = "",
                             "msgstr; run booklet i18n update")
     problems += _placeholder_problems(source, strings)
     if len(source) == 1:
-        problems += parity_problems(source[0], strings[0])
+        problems += parity_problems(source[0], strings[0], path.parent.parent.name)
     where = english_at or ", ".join(f"{f}:{n}" for f, n in message.locations[:1])
     return [f"{path}:{message.lineno or 1}: {problem} (English at {where})"
             for problem in problems]

@@ -214,10 +214,9 @@ def language_css(tags: tuple[str, ...] = (), edition: Language | None = None) ->
         if lang.fonts != DEFAULT_FONTS:  # Latin, Cyrillic, Greek: the page's own stack
             declarations.append(f"font-family: {', '.join(repr_font(f) for f in lang.fonts)}"
                                 ", sans-serif")
-        if lang.word_break != "normal":
-            declarations.append(f"word-break: {lang.word_break}")
-        if lang.line_break != "auto":
-            declarations.append(f"line-break: {lang.line_break}")
+        # WeasyPrint 70 knows neither line-break nor word-break: keep-all and logs
+        # each as an ignored rule, which the build reports (issue 8); they stay in
+        # Language for an engine that supports them.
         if primary(tag) == "ur":
             declarations.append("line-height: 2.1")  # Nastaliq's tall descending joins
         elif lang.script == "Arab":

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext as gettext_module
+import re
 from pathlib import Path
 
 from booklet.content import Chapter
-from booklet.core import Edition  # noqa: F401 (re-exported)
+from booklet.core import BookletError, Edition  # noqa: F401 (Edition re-exported)
 from booklet.project import FORMATS, Project, theme_dir, theme_file
 from booklet.review import Review
 
@@ -102,12 +103,66 @@ def language_name(language: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def format_problems(text: str, allowed: set[str] | frozenset[str]) -> list[str]:
+    """What in a template string is not a plain {name} placeholder the template passes."""
+    problems = [f"placeholder {{{name}}} is unknown here (allowed: "
+                f"{', '.join('{' + n + '}' for n in sorted(allowed)) or 'none'})"
+                for name in PLACEHOLDER.findall(text) if name not in allowed]
+    rest = PLACEHOLDER.sub("", text)
+    if "{" in rest or "}" in rest:
+        problems.append("only plain placeholders like {n} may stand in braces; a format "
+                        "spec, index or attribute ({n:>9}, {n[0]}, {n.x}) is not allowed")
+    return problems
+
+
+def safe_format(text: str, values: dict) -> str:
+    """Put values into {name} placeholders and do nothing else.
+
+    str.format on a translated string would run whatever the translator wrote
+    ({n:>300000} hangs the build, {n[0]} raises); this knows only {name}.
+    """
+    problems = format_problems(text, set(values))
+    if problems:
+        raise BookletError(f"template string {text!r}: " + "; ".join(problems)
+                           + "; fix it in the catalog or template that holds it")
+    return PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), text)
+
+
 def _environment(project: Project, translations: gettext_module.NullTranslations):
+    """A sandboxed Jinja environment: a project's template cannot reach Python.
+
+    Templates come from the project (a clinic's override) and translated
+    strings from its catalogs: neither may run code, read files or format
+    with anything but {name} placeholders.
+    """
     import jinja2
+    import jinja2.sandbox
+    from markupsafe import Markup, escape
+
+    class HandoutEnvironment(jinja2.sandbox.SandboxedEnvironment):
+        def wrap_str_format(self, value):
+            if not isinstance(getattr(value, "__self__", None), str) or \
+                    getattr(value, "__name__", "") not in ("format", "format_map"):
+                return None
+            text = value.__self__
+
+            def wrapper(*args, **kwargs):
+                if args:
+                    raise BookletError(f"template string {text!r}: .format() takes names "
+                                       "only, like .format(n=3)")
+                if isinstance(text, Markup):
+                    return Markup(safe_format(str(text), {k: escape(v)
+                                                          for k, v in kwargs.items()}))
+                return safe_format(text, kwargs)
+
+            return wrapper
 
     loader = jinja2.FileSystemLoader([str(project.root / "templates"),
                                       str(theme_dir() / "templates")])
-    env = jinja2.Environment(loader=loader, autoescape=jinja2.select_autoescape(
+    env = HandoutEnvironment(loader=loader, autoescape=jinja2.select_autoescape(
         enabled_extensions=("html",), default_for_string=True),
         extensions=["jinja2.ext.i18n"], undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True)
@@ -115,45 +170,23 @@ def _environment(project: Project, translations: gettext_module.NullTranslations
     return env
 
 
-def render_html(project: Project, edition: Edition, chapters: list[Chapter],
-                **options) -> str:
-    """Return the full HTML of one edition; a broken template is a BookletError."""
-    import jinja2
-
-    try:
-        return _render_html(project, edition, chapters, **options)
-    except jinja2.TemplateError as exc:
-        raise _template_error(project, exc) from None
-
-
-def _template_error(project: Project, exc: Exception) -> Exception:
-    """A template problem as the file and line of the template that has it."""
-    import jinja2
-
-    from booklet.core import BookletError
+def _template_error(exc: Exception) -> BookletError:
+    """Name the template and line a sandbox refusal or template error came from."""
+    import traceback
 
     where = ""
-    if getattr(exc, "filename", None) and getattr(exc, "lineno", None):
-        where = f"{exc.filename}:{exc.lineno}"
-    else:
-        # Jinja rewrites the traceback so that a template's frames carry its file and line.
-        tb = exc.__traceback__
-        while tb is not None:
-            name = tb.tb_frame.f_code.co_filename
-            if name.endswith(".html"):
-                where = f"{name}:{tb.tb_lineno}"
-            tb = tb.tb_next
-    where = where or str(project.root / "templates")
-    if isinstance(exc, jinja2.TemplateNotFound):
-        return BookletError(
-            f"{where}: template {exc.name!r} not found; a template can include only the "
-            f"files in {project.root / 'templates'} or the theme, by a relative name like "
-            "'cover.html'")
-    return BookletError(f"{where}: template error: {exc}; fix the template")
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith((".html", ".css", ".txt")):
+            where = f"{frame.filename}:{frame.lineno}: "
+            break
+    name = getattr(exc, "filename", None) or getattr(exc, "name", None) or "template"
+    where = where or f"{name}:{getattr(exc, 'lineno', '?')}: "
+    return BookletError(f"{where}{type(exc).__name__}: {exc}; templates may only show "
+                        "the values booklet passes them (no Python attributes or calls)")
 
 
-def _render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
-                 review: Review | None,
+def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
+                review: Review | None,
                 translations: gettext_module.NullTranslations | None = None,
                 text: dict[str, str] | None = None, modified: str | None = None,
                 notes_pages: int = 0) -> str:
@@ -191,42 +224,48 @@ def _render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
     footer = f"{disclaimer_short} · {_('Version')} {project.version}"
     created = project.published.isoformat() if project.published else ""
     env = _environment(project, translations)
-    template = env.get_template("handout.html")
-    return template.render(
-        project=project,
-        format=fmt,
-        lang=language,
-        direction="rtl" if rtl else "ltr",
-        start="right" if rtl else "left",
-        end="left" if rtl else "right",
-        title=text.get("title") or project.title,
-        subtitle=text.get("subtitle", project.subtitle),
-        sources=text.get("sources") or list(project.sources),
-        keywords=", ".join(chapter.title for chapter in chapters),
-        chapters=chapters,
-        draft=review is None,
-        review=review,
-        review_date=format_date(review.approved_on, language, lang.numbering)
-        if review else "",
-        published=format_date(project.published, language, lang.numbering),
-        next_review=format_date(project.next_review, language, lang.numbering),
-        language_name=language_name(language),
-        language_names=[language_name(code) for code in project.languages],
-        language_dirs=["rtl" if is_rtl(code) else "ltr" for code in project.languages],
-        list_separator=lang.list_separator,
-        digits=lambda number: lang.number(str(number)),  # in the edition's numbering
-        language_css=language_css(project.languages, lang),
-        disclaimer=disclaimer,
-        disclaimer_short=disclaimer_short,
-        footer_css=css_string(footer),
-        page_of_css=page_of_css(_("Page {page} of {pages}"), lang.counter_style),
-        logo=project.clinic.logo.as_uri() if project.clinic.logo else "",
-        stylesheets=stylesheets,
-        created=created,
-        modified=modified or created,
-        booklet_version=__version__,
-        notes_pages=notes_pages,
-    )
+    import jinja2
+    import jinja2.sandbox
+
+    try:
+        template = env.get_template("handout.html")
+        return template.render(
+            project=project,
+            format=fmt,
+            lang=language,
+            direction="rtl" if rtl else "ltr",
+            start="right" if rtl else "left",
+            end="left" if rtl else "right",
+            title=text.get("title") or project.title,
+            subtitle=text.get("subtitle", project.subtitle),
+            sources=text.get("sources") or list(project.sources),
+            keywords=", ".join(chapter.title for chapter in chapters),
+            chapters=chapters,
+            draft=review is None,
+            review=review,
+            review_date=format_date(review.approved_on, language, lang.numbering)
+            if review else "",
+            published=format_date(project.published, language, lang.numbering),
+            next_review=format_date(project.next_review, language, lang.numbering),
+            language_name=language_name(language),
+            language_names=[language_name(code) for code in project.languages],
+            language_dirs=["rtl" if is_rtl(code) else "ltr" for code in project.languages],
+            list_separator=lang.list_separator,
+            digits=lambda number: lang.number(str(number)),  # in the edition's numbering
+            language_css=language_css(project.languages, lang),
+            disclaimer=disclaimer,
+            disclaimer_short=disclaimer_short,
+            footer_css=css_string(footer),
+            page_of_css=page_of_css(_("Page {page} of {pages}"), lang.counter_style),
+            logo=project.clinic.logo.as_uri() if project.clinic.logo else "",
+            stylesheets=stylesheets,
+            created=created,
+            modified=modified or created,
+            booklet_version=__version__,
+            notes_pages=notes_pages,
+        )
+    except (jinja2.TemplateError, jinja2.sandbox.SecurityError) as exc:
+        raise _template_error(exc) from None
 
 
 def stylesheet_roots(project: Project) -> list[Path]:

@@ -87,7 +87,9 @@ def test_font_check_and_stylesheet_use_the_same_stacks():
             assert stack == language("en").fonts
     assert language("ur").fonts[0] == "Noto Nastaliq Urdu"
     assert language("ko").word_break == "keep-all"
-    assert "word-break: keep-all" in re.search(r"^:lang\(ko\).*$", css, re.M).group(0)
+    # Not written into the CSS: WeasyPrint 70 ignores it and logs an ignored rule,
+    # which the build reports as a problem (issue 8).
+    assert "word-break" not in re.search(r"^:lang\(ko\).*$", css, re.M).group(0)
 
 
 def test_numbering_system_is_cldr_default_unless_the_project_chooses():

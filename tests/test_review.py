@@ -54,14 +54,15 @@ def test_approval_records_who_when_and_fingerprint(handout: Path):
     assert review.fingerprint in saved and review.fingerprint.startswith("sha256:")
 
 
-def test_layout_changes_do_not_invalidate_approval(handout: Path):
+def test_style_and_contact_changes_invalidate_approval(handout: Path):
+    """Project CSS and the clinic's phone decide what prints (issue 8): both un-approve."""
     project = load_project(handout)
     before = fingerprint(project, "en")
     (handout / "styles").mkdir()
     (handout / "styles" / "custom.css").write_text("h1 { color: #000; }")
     (handout / "booklet.toml").write_text((handout / "booklet.toml").read_text().replace(
         'phone = "+1 555 0100"', 'phone = "+1 555 0199"'))
-    assert fingerprint(load_project(handout), "en") == before
+    assert fingerprint(load_project(handout), "en") != before
 
 
 def test_approve_unknown_language_names_the_key(handout: Path):
