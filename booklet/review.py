@@ -388,7 +388,7 @@ def approval_summary(project: Project, language: str) -> list[str]:
         lines.append(f"  catalog {catalog_path(project, language).relative_to(project.root)}: "
                      f"{translated} of {len(messages)} messages translated")
         lines += [f"  listed for review: {entry}" for entry in reorder_entries(project, language)]
-    previous = load_reviews(project).get(language)
+    previous = load_reviews(project, replacing=language).get(language)
     if previous is None:
         lines.append("  first approval of this language")
     elif previous.fingerprint == fingerprint_of(parts):

@@ -127,11 +127,11 @@ CASES = [
     Case("catalog starts with a BOM", _second_language_with_bom_catalog,
          ("i18n", "status", "{root}"), ("booklet.po:1", "byte-order mark")),
     Case("image URL written with entities", _entity_image,
-         ("build", "{root}", "--strict"), ("01-cuts.md:11", "assets/none.png")),
+         ("build", "{root}", "--strict"), ("01-cuts.md:11", "none.png")),
     Case("image that is not an image, under --strict",
          lambda r: (_write(r, "assets/x.png", "not a picture\n"), _write(
              r, CHAPTER, (r / CHAPTER).read_text() + "\n![A cut](../assets/x.png)\n")),
-         ("build", "{root}", "--strict"), ("01-cuts.md:11", "x.png", "cannot be read")),
+         ("build", "{root}", "--strict"), ("01-cuts.md:11", "x.png", "cannot be drawn")),
     Case("stylesheet error under --strict",
          lambda r: _write(r, "styles/custom.css", "p { color: red }\n\np { font-size: big }\n"),
          ("build", "{root}", "--strict"), ("custom.css:3", "font-size")),
