@@ -43,7 +43,7 @@ def main() -> None:
 
 
 @main.command()
-@PROJECT
+@click.argument("projects", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--lang", "languages", multiple=True, metavar="LANG",
               help=_("Language to build (repeatable); default: all in booklet.toml."))
 @click.option("--format", "formats", multiple=True, metavar="FORMAT",
@@ -56,27 +56,48 @@ def main() -> None:
                      "as errors."))
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help=_("Editions rendered in parallel; default: one per core."))
-def build(project: Path, languages: tuple[str, ...], formats: tuple[str, ...],
-          out_dir: Path, strict: bool, jobs: int | None) -> None:
-    """Build every edition (language x format) of the handout in PROJECT into PDFs."""
-    from booklet.build import build_all
+@click.option("--force", is_flag=True,
+              help=_("Rebuild every edition, even those whose inputs have not changed."))
+@click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
+              help=_("Build on this Dask cluster instead of local processes "
+                     '(pip install "booklet[distributed]").'))
+def build(projects: tuple[Path, ...], languages: tuple[str, ...], formats: tuple[str, ...],
+          out_dir: Path, strict: bool, jobs: int | None, force: bool,
+          scheduler: str | None) -> None:
+    """Build every edition (language x format) of the handouts in PROJECTS into PDFs.
+
+    PROJECTS are project folders, or folders holding several (default: the
+    current folder). Editions whose inputs have not changed since the last
+    build are not rebuilt.
+    """
+    from booklet.build import build_many, find_projects
     from booklet.project import load_project
 
-    loaded = load_project(project, strict=strict)
-    for warning in loaded.warnings:
-        click.echo(_("warning: {}").format(warning), err=True)
-    if not out_dir.is_absolute():
-        out_dir = loaded.root / out_dir
-    results = build_all(loaded, list(languages) or None, list(formats) or None, out_dir,
-                        strict=strict, jobs=jobs)
-    for result in results:
-        for warning in result.warnings:
+    loaded = []
+    for root in find_projects(list(projects) or [Path(".")]):
+        project = load_project(root, strict=strict)
+        for warning in project.warnings:
             click.echo(_("warning: {}").format(warning), err=True)
-        state = _("DRAFT") if result.draft else _("approved")
-        click.echo(f"{result.path}  {result.pages} {_('pages')}  {state}")
-        if result.sheets:
+        loaded.append(project)
+
+    def progress(done) -> None:
+        if getattr(done, "error", ""):
+            click.echo(_("failed: {lang} {format}: {error}").format(
+                lang=done.edition.language, format=done.edition.format,
+                error=done.error.splitlines()[0]), err=True)
+            return
+        for warning in done.warnings if not done.skipped else ():
+            click.echo(_("warning: {}").format(warning), err=True)
+        state = _("DRAFT") if done.draft else _("approved")
+        when = _("current") if done.skipped else f"{done.seconds:.1f} s"
+        click.echo(f"{done.path}  {done.pages} {_('pages')}  {state}  {when}")
+        if done.sheets:
             note = _("imposed for duplex printing (flip on short edge), folding and stapling")
-            click.echo(f"{result.sheets}  {note}")
+            click.echo(f"{done.sheets}  {note}")
+
+    results = build_many(loaded, list(languages) or None, list(formats) or None, out_dir,
+                         strict=strict, jobs=jobs, force=force, scheduler=scheduler,
+                         progress=progress)
     drafts = sum(r.draft for r in results)
     if drafts:
         click.echo(_("{n} of {total} editions are drafts: not clinically reviewed "

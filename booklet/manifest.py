@@ -58,3 +58,102 @@ def record_editions(out_dir: Path, entries: list[dict]) -> Path:
             "editions": {name: editions[name] for name in sorted(editions)}}
     text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     return write_atomic(manifest_path(out_dir), text.encode("utf-8"))
+
+
+# ---------------------------------------------------------------------------
+# Inputs: what decides an edition's bytes, hashed without importing WeasyPrint
+# ---------------------------------------------------------------------------
+
+# Installed distributions whose versions decide the bytes of a PDF.
+RENDERING_DISTRIBUTIONS = ("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5",
+                           "html5lib", "pyphen", "fonttools", "pillow", "jinja2", "markdown",
+                           "babel", "nh3", "pikepdf", "pypdf")
+
+
+def _hash_files(digest, label: str, folder: Path) -> None:
+    """Add every file under folder (names relative to it, then bytes) to digest."""
+    if not folder.is_dir():
+        return
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        if any(part.startswith(".") or part == "__pycache__" for part in relative.split("/")):
+            continue
+        data = path.read_bytes()
+        digest.update(f"{label}/{relative}\0{len(data)}\0".encode() + data)
+
+
+def tool_inputs() -> str:
+    """Hash the tool itself: version, source, theme, locked and installed dependencies.
+
+    A new release, an edited theme or a different WeasyPrint can change every
+    PDF, so any of them makes every edition out of date.
+    """
+    from importlib import metadata
+
+    from booklet import __version__
+    from booklet.project import PACKAGE_DIR, theme_dir
+
+    digest = hashlib.sha256(f"booklet {__version__}\0".encode())
+    for path in sorted(PACKAGE_DIR.glob("*.py")):
+        digest.update(f"booklet/{path.name}\0".encode() + path.read_bytes())
+    theme = theme_dir()
+    _hash_files(digest, "theme/templates", theme / "templates")
+    _hash_files(digest, "theme/styles", theme / "styles")
+    lock = PACKAGE_DIR.parent / "requirements.lock"
+    if lock.is_file():
+        digest.update(b"requirements.lock\0" + lock.read_bytes())
+    for name in RENDERING_DISTRIBUTIONS:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{name}=={version}\0".encode())
+    return digest.hexdigest()
+
+
+def project_inputs(project) -> str:
+    """Hash what every edition of a project prints besides its language's content.
+
+    booklet.toml in full (clinic details, dates), the project's own templates,
+    styles and assets (images, fonts), and SOURCE_DATE_EPOCH.
+    """
+    import os
+
+    digest = hashlib.sha256()
+    digest.update(b"booklet.toml\0" + project.config_path.read_bytes())
+    for name in ("templates", "styles", "assets"):
+        _hash_files(digest, name, project.root / name)
+    digest.update(f"SOURCE_DATE_EPOCH={os.environ.get('SOURCE_DATE_EPOCH', '')}".encode())
+    return digest.hexdigest()
+
+
+def language_inputs(project, language: str) -> str:
+    """Hash one language's content (the review fingerprint) and its approval state."""
+    from booklet import review
+
+    approval = review.approval(project, language)
+    state = (f"approved by {approval.approved_by} on {approval.approved_on}"
+             if approval else "draft")
+    return f"{review.fingerprint(project, language)}\0{state}"
+
+
+def edition_inputs(tool: str, project: str, language: str, fmt) -> str:
+    """Combine the parts into one edition's inputs hash (fmt: a core.Format)."""
+    digest = hashlib.sha256()
+    for part in (tool, project, language, repr(fmt)):
+        digest.update(part.encode() + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def is_current(out_dir: Path, entry: dict | None, inputs: str) -> bool:
+    """True when entry was built from inputs and its files on disk are the ones it built."""
+    if not entry or entry.get("inputs") != inputs:
+        return False
+    files = [(entry.get("file"), entry.get("sha256"))]
+    if isinstance(entry.get("sheets"), dict):
+        files.append((entry["sheets"].get("file"), entry["sheets"].get("sha256")))
+    for name, sha in files:
+        path = Path(out_dir) / str(name)
+        if not name or not path.is_file() or file_sha256(path) != sha:
+            return False
+    return True
