@@ -37,6 +37,7 @@ class BuildResult:
     seconds: float = 0.0  # wall time of this edition's build
     cpu_seconds: float = 0.0  # CPU time of the process that built it, for this edition
     peak_rss_mb: float = 0.0  # peak memory of that process so far
+    notes_pages: int = 0  # ruled pages added to pad a booklet (the next build's first guess)
 
     def manifest_entry(self) -> dict:
         """This edition's entry in dist/manifest.json."""
@@ -48,7 +49,7 @@ class BuildResult:
                  "sha256": file_sha256(self.path), "fingerprint": self.fingerprint,
                  "approved": not self.draft, "approved_by": self.approved_by,
                  "tool_version": __version__, "inputs": self.inputs,
-                 "warnings": list(self.warnings)}
+                 "warnings": list(self.warnings), "notes_pages": self.notes_pages}
         if self.sheets:
             entry["sheets"] = {"file": self.sheets.name, "sha256": file_sha256(self.sheets)}
         return entry
@@ -82,11 +83,14 @@ def _as_project(project: Project | Path | str) -> Project:
 
 
 def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path | str = "dist",
-                  *, strict: bool = False, cache_key: str = "") -> BuildResult:
+                  *, strict: bool = False, cache_key: str = "",
+                  notes_hint: int = 0) -> BuildResult:
     """Render one edition to out_dir and report what happened.
 
     Within one build (the same ``cache_key``), a language's Markdown and
     localisation are done once and shared by all its formats in this process.
+    ``notes_hint`` is the padding a booklet needed last time: when it is right
+    again, the booklet is laid out once instead of twice.
     """
     from booklet import check, pdf, render, review
 
@@ -107,7 +111,7 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
                         if w not in warnings)
         return html
 
-    layout = _layout_padded(project, fmt, html_for, warnings)
+    layout, notes_pages = _layout_padded(project, fmt, html_for, warnings, notes_hint)
     data = pdf.write_layout(layout, image_dpi=fmt.image_dpi)
     out = pdf.write_pdf(data, Path(out_dir) / edition_filename(project, edition))
     sheets = None
@@ -119,7 +123,8 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
                                       right_to_left=render.is_rtl(edition.language))
     return BuildResult(edition, out, layout.pages, approval is None, tuple(warnings),
                        sheets=sheets, fingerprint=review.fingerprint(project, edition.language),
-                       approved_by=approval.approved_by if approval else "")
+                       approved_by=approval.approved_by if approval else "",
+                       notes_pages=notes_pages)
 
 
 # One build's per-language work, kept for the build that made it (cache_key)
@@ -148,12 +153,15 @@ def _language_work(project: Project, language: str, strict: bool, cache_key: str
 
 
 def _layout_padded(project: Project, fmt: Format, html_for: Callable[[int], str],
-                   warnings: list[str]):
+                   warnings: list[str], notes_hint: int = 0):
     """Lay out an edition; pad a booklet to a multiple of fmt.pad_to pages.
 
     The padding is notes pages before the back cover, so the back cover stays
     last and no page is blank. It needs the page count, so a booklet that is
     not already a multiple of 4 is laid out a second time with the notes.
+    A first layout with ``notes_hint`` notes pages that comes out a multiple
+    of fmt.pad_to is final: fewer than pad_to pages of padding that make the
+    count a multiple are the only right padding. Returns (layout, notes pages).
     """
     from booklet import pdf, render
 
@@ -162,9 +170,10 @@ def _layout_padded(project: Project, fmt: Format, html_for: Callable[[int], str]
                               allowed_roots=render.stylesheet_roots(project),
                               variant=fmt.pdf_variant)
 
-    layout = lay_out(0)
-    missing = -layout.pages % fmt.pad_to
-    if missing:
+    guess = notes_hint if fmt.pad_to > 1 and 0 < notes_hint < fmt.pad_to else 0
+    layout = lay_out(guess)
+    missing = -(layout.pages - guess) % fmt.pad_to
+    if missing != guess:
         layout = lay_out(missing)
         if layout.pages % fmt.pad_to:
             raise BookletError(
@@ -185,7 +194,7 @@ def _layout_padded(project: Project, fmt: Format, html_for: Callable[[int], str]
             f"format {fmt.name!r}: the back cover runs over {_back_cover_pages(layout)} pages, "
             "so the folded booklet's outside back is not the whole back cover; shorten "
             f"the sources or the clinic details in {project.config_path}")
-    return layout
+    return layout, missing
 
 
 def _back_cover_pages(layout) -> int:
@@ -226,6 +235,7 @@ class Job:
     edition: Edition
     out_dir: Path
     inputs: str
+    notes_hint: int = 0  # the padding this booklet needed last time (manifest)
 
     @property
     def label(self) -> str:
@@ -319,7 +329,8 @@ def build_many(projects: list[Project], languages: list[str] | None = None,
             if progress:
                 progress(results[job])
         else:
-            todo.append(job)
+            hint = entry.get("notes_pages", 0) if entry else 0
+            todo.append(replace(job, notes_hint=hint if isinstance(hint, int) else 0))
     # Longest first; a language's formats next to each other share its Markdown work.
     todo.sort(key=lambda j: (-j.weight, j.project.root.as_posix(), j.edition.language))
 
@@ -370,12 +381,13 @@ def _outcome(edition: Edition, exc: BaseException) -> Outcome:
 
 
 def _timed_build(project: Project, edition: Edition, out_dir: Path, strict: bool,
-                 cache_key: str) -> BuildResult:
+                 cache_key: str, notes_hint: int = 0) -> BuildResult:
     """Build one edition and note its wall time, CPU time and the process's peak memory."""
     import resource
 
     wall, cpu = time.perf_counter(), time.process_time()
-    result = build_edition(project, edition, out_dir, strict=strict, cache_key=cache_key)
+    result = build_edition(project, edition, out_dir, strict=strict, cache_key=cache_key,
+                           notes_hint=notes_hint)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return replace(result, seconds=time.perf_counter() - wall,
                    cpu_seconds=time.process_time() - cpu, peak_rss_mb=peak_kib / 1024)
@@ -383,7 +395,8 @@ def _timed_build(project: Project, edition: Edition, out_dir: Path, strict: bool
 
 def _run_here(job: Job, strict: bool, cache_key: str, finished) -> None:
     try:
-        result = _timed_build(job.project, job.edition, job.out_dir, strict, cache_key)
+        result = _timed_build(job.project, job.edition, job.out_dir, strict, cache_key,
+                              job.notes_hint)
     except Exception as exc:  # noqa: BLE001 (one edition's failure is reported, not fatal)
         finished(job, None, _outcome(job.edition, exc))
     else:
@@ -430,9 +443,8 @@ def _worker_init(parent_pid: int) -> None:
     import weasyprint  # noqa: F401 (warm: paid once per worker, not per edition)
 
 
-def _build_in_worker(args: tuple[Project, Edition, Path, bool, str]) -> BuildResult:
-    project, edition, out_dir, strict, cache_key = args
-    return _timed_build(project, edition, out_dir, strict, cache_key)
+def _build_in_worker(args: tuple[Project, Edition, Path, bool, str, int]) -> BuildResult:
+    return _timed_build(*args)
 
 
 class _Terminated(BaseException):
@@ -458,7 +470,7 @@ def _run_in_pool(todo: list[Job], workers: int, strict: bool, cache_key: str,
         previous = signal.signal(signal.SIGTERM, on_term)
     try:
         pending = {pool.submit(_build_in_worker, (j.project, j.edition, j.out_dir, strict,
-                                                  cache_key)): j for j in todo}
+                                                  cache_key, j.notes_hint)): j for j in todo}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -495,7 +507,7 @@ def _stop_pool(pool) -> None:
 # A Dask cluster: the same map on many machines
 # ---------------------------------------------------------------------------
 
-def render_edition_bytes(project: Project, edition: Edition, strict: bool
+def render_edition_bytes(project: Project, edition: Edition, strict: bool, notes_hint: int = 0
                          ) -> tuple[BuildResult, bytes, bytes | None]:
     """Build one edition in a scratch folder and return it with its PDF (and sheets) bytes.
 
@@ -505,7 +517,7 @@ def render_edition_bytes(project: Project, edition: Edition, strict: bool
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="booklet-") as scratch:
-        result = _timed_build(project, edition, Path(scratch), strict, "")
+        result = _timed_build(project, edition, Path(scratch), strict, "", notes_hint)
         data = result.path.read_bytes()
         sheets = result.sheets.read_bytes() if result.sheets else None
     return result, data, sheets
@@ -527,7 +539,7 @@ def _run_on_dask(scheduler: str, todo: list[Job], strict: bool, finished) -> Non
                            f"({exc}); start one (dask scheduler) or fix the address") from None
     with client:
         futures = {client.submit(render_edition_bytes, j.project, j.edition, strict,
-                                 pure=False, key=f"booklet-{j.label}-{j.inputs[-12:]}"
+                                 j.notes_hint, pure=False, key=f"booklet-{j.label}-{j.inputs[-12:]}"
                                  .replace(" ", "-")): j for j in todo}
         for future in as_completed(futures):
             job = futures[future]

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from booklet.build import BuildFailed, build_all, build_many, find_projects
+from booklet.build import BuildFailed, build_all, build_edition, build_many, find_projects
 from booklet.cli import main
+from booklet.core import Edition
 from booklet.project import load_project
 
 SMALL = Path(__file__).resolve().parent / "projects" / "small"
@@ -69,6 +70,17 @@ def test_no_change_rebuild_skips_everything_without_importing_weasyprint(built):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["True", "4", "False"]
+
+
+def test_booklet_laid_out_with_last_padding_is_the_same_booklet(built, tmp_path):
+    root, results = built
+    (booklet,) = [r for r in results if r.edition == Edition("en", "a5-booklet")]
+    assert _entries(root)[booklet.path.name]["notes_pages"] == booklet.notes_pages
+    for hint in {booklet.notes_pages, (booklet.notes_pages + 1) % 4}:
+        again = build_edition(load_project(root), booklet.edition, tmp_path / str(hint),
+                              notes_hint=hint)
+        assert again.notes_pages == booklet.notes_pages
+        assert again.path.read_bytes() == booklet.path.read_bytes()
 
 
 def test_changed_spanish_catalog_rebuilds_only_spanish(tmp_path):
