@@ -42,14 +42,15 @@ class BuildResult:
     def manifest_entry(self) -> dict:
         """This edition's entry in dist/manifest.json."""
         from booklet import __version__
-        from booklet.manifest import file_sha256
+        from booklet.manifest import file_sha256, size_breakdown
 
         entry = {"file": self.path.name, "language": self.edition.language,
                  "format": self.edition.format, "pages": self.pages,
                  "sha256": file_sha256(self.path), "fingerprint": self.fingerprint,
                  "approved": not self.draft, "approved_by": self.approved_by,
                  "tool_version": __version__, "inputs": self.inputs,
-                 "warnings": list(self.warnings), "notes_pages": self.notes_pages}
+                 "warnings": list(self.warnings), "notes_pages": self.notes_pages,
+                 "size": size_breakdown(self.path)}
         if self.sheets:
             entry["sheets"] = {"file": self.sheets.name, "sha256": file_sha256(self.sheets)}
         return entry

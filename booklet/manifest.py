@@ -157,3 +157,64 @@ def is_current(out_dir: Path, entry: dict | None, inputs: str) -> bool:
         if not name or not path.is_file() or file_sha256(path) != sha:
             return False
     return True
+
+
+# ---------------------------------------------------------------------------
+# Size: what an edition's bytes are
+# ---------------------------------------------------------------------------
+
+def size_breakdown(path: Path) -> dict[str, int]:
+    """Split a PDF's file size into fonts, images, content and structure (bytes as stored).
+
+    fonts: embedded font programs with their ToUnicode and CID maps; images:
+    image XObjects; content: page and form content streams (the drawing);
+    structure: everything else (tags, links, outlines, metadata, object
+    dictionaries, cross-reference). The preflight checks these against the
+    size budget in booklet.toml; the manifest records them per edition.
+    """
+    import pikepdf
+
+    path = Path(path)
+    sizes = {"fonts": 0, "images": 0, "content": 0}
+    seen: set[tuple[int, int]] = set()
+
+    def stored(obj) -> int:
+        if not isinstance(obj, pikepdf.Stream):
+            return 0
+        key = obj.objgen
+        if key != (0, 0) and key in seen:
+            return 0
+        seen.add(key)
+        return len(obj.read_raw_bytes())
+
+    def font(obj) -> int:
+        size = stored(obj.get("/ToUnicode")) + stored(obj.get("/CIDToGIDMap"))
+        descriptor = obj.get("/FontDescriptor")
+        if isinstance(descriptor, pikepdf.Dictionary):
+            for key in ("/FontFile", "/FontFile2", "/FontFile3", "/CIDSet"):
+                size += stored(descriptor.get(key))
+        for descendant in obj.get("/DescendantFonts", ()):
+            size += font(descendant)
+        return size
+
+    def resources(res, depth: int = 0) -> None:
+        if not isinstance(res, pikepdf.Dictionary) or depth > 8:
+            return
+        for item in (res.get("/Font") or {}).values():
+            sizes["fonts"] += font(item)
+        for item in (res.get("/XObject") or {}).values():
+            if item.get("/Subtype") == pikepdf.Name.Image:
+                sizes["images"] += stored(item) + stored(item.get("/SMask"))
+            elif item.get("/Subtype") == pikepdf.Name.Form:
+                sizes["content"] += stored(item)
+                resources(item.get("/Resources"), depth + 1)
+
+    with pikepdf.open(path) as pdf:
+        for page in pdf.pages:
+            contents = page.obj.get("/Contents")
+            for stream in (contents if isinstance(contents, pikepdf.Array) else [contents]):
+                sizes["content"] += stored(stream)
+            resources(page.obj.get("/Resources"))
+    total = path.stat().st_size
+    return {"total": total, **sizes,
+            "structure": max(0, total - sum(sizes.values()))}

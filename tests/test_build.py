@@ -54,6 +54,11 @@ def test_first_build_records_inputs_and_timing(built):
             assert key in entry, key
         assert entry["inputs"].startswith("sha256:") and entry["inputs"] == result.inputs
         assert result.seconds > 0 and result.cpu_seconds > 0 and result.peak_rss_mb > 0
+        size = entry["size"]
+        assert size["total"] == result.path.stat().st_size
+        assert size["fonts"] + size["images"] + size["content"] + size["structure"] == \
+            size["total"]
+        assert size["fonts"] > 0 and size["content"] > 0 and size["structure"] > 0
     # Each language has its own inputs; each format too.
     assert len({e["inputs"] for e in entries.values()}) == 4
 
