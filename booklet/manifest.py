@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from booklet.core import BookletError
@@ -82,14 +83,37 @@ def _hash_files(digest, label: str, folder: Path) -> None:
         digest.update(f"{label}/{relative}\0{len(data)}\0".encode() + data)
 
 
+def _installed_versions(names: tuple[str, ...]) -> list[str]:
+    """Name-version of each installed distribution named, from its .dist-info folder name.
+
+    One listing per sys.path folder: much faster than importlib.metadata per name.
+    """
+    import re
+    import sys
+
+    wanted = {re.sub(r"[-_.]+", "_", name).lower() for name in names}
+    found: dict[str, str] = {}
+    for folder in sys.path:
+        try:
+            entries = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.endswith(".dist-info"):
+                continue
+            name, _, version = entry[:-len(".dist-info")].partition("-")
+            key = re.sub(r"[-_.]+", "_", name).lower()
+            if key in wanted and key not in found:
+                found[key] = version
+    return [f"{key}=={found.get(key, '-')}" for key in sorted(wanted)]
+
+
 def tool_inputs() -> str:
     """Hash the tool itself: version, source, theme, locked and installed dependencies.
 
     A new release, an edited theme or a different WeasyPrint can change every
     PDF, so any of them makes every edition out of date.
     """
-    from importlib import metadata
-
     from booklet import __version__
     from booklet.project import PACKAGE_DIR, theme_dir
 
@@ -102,12 +126,8 @@ def tool_inputs() -> str:
     lock = PACKAGE_DIR.parent / "requirements.lock"
     if lock.is_file():
         digest.update(b"requirements.lock\0" + lock.read_bytes())
-    for name in RENDERING_DISTRIBUTIONS:
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "-"
-        digest.update(f"{name}=={version}\0".encode())
+    for line in _installed_versions(RENDERING_DISTRIBUTIONS):
+        digest.update(line.encode() + b"\0")
     return digest.hexdigest()
 
 
@@ -117,8 +137,6 @@ def project_inputs(project) -> str:
     booklet.toml in full (clinic details, dates), the project's own templates,
     styles and assets (images, fonts), and SOURCE_DATE_EPOCH.
     """
-    import os
-
     digest = hashlib.sha256()
     digest.update(b"booklet.toml\0" + project.config_path.read_bytes())
     for name in ("templates", "styles", "assets"):
