@@ -236,3 +236,22 @@ def size_breakdown(path: Path) -> dict[str, int]:
     total = path.stat().st_size
     return {"total": total, **sizes,
             "structure": max(0, total - sum(sizes.values()))}
+
+
+def size_problems(path: Path, budget_bytes: int, where: str = "") -> list:
+    """A problem when a PDF is over its size budget, naming where its bytes go.
+
+    For the preflight: the budget per format comes from booklet.toml.
+    """
+    from booklet.core import WARNING, Problem
+
+    sizes = size_breakdown(path)
+    if sizes["total"] <= budget_bytes:
+        return []
+    parts = ", ".join(f"{name} {sizes[name] / 1024:.0f} KiB"
+                      for name in ("fonts", "images", "content", "structure"))
+    return [Problem("size-over-budget", WARNING,
+                    f"{Path(path).name} is {sizes['total'] / 1024:.0f} KiB, over its budget of "
+                    f"{budget_bytes / 1024:.0f} KiB ({parts})", where or str(path),
+                    "use fewer or smaller images, or fewer fonts and scripts; or raise the "
+                    "budget in booklet.toml")]

@@ -63,6 +63,17 @@ def test_first_build_records_inputs_and_timing(built):
     assert len({e["inputs"] for e in entries.values()}) == 4
 
 
+def test_size_over_budget_names_where_the_bytes_go(built):
+    from booklet.manifest import size_problems
+
+    _, results = built
+    pdf = results[0].path
+    assert size_problems(pdf, pdf.stat().st_size) == []
+    (problem,) = size_problems(pdf, 1024, "booklet.toml: key 'size_budget.a4'")
+    assert problem.code == "size-over-budget" and problem.location.startswith("booklet.toml")
+    assert "fonts" in problem.message and "over its budget of 1 KiB" in problem.message
+
+
 def test_no_change_rebuild_skips_everything_without_importing_weasyprint(built):
     root, results = built
     code = (
