@@ -255,11 +255,14 @@ class BuildFailed(BookletError):
     """
 
     def __init__(self, results: list[BuildResult], outcomes: list[Outcome], total: int):
-        lines = [f"{len(outcomes)} of {total} editions failed "
-                 f"({len(results)} built or current, recorded in the manifest):"]
-        for outcome in outcomes:
-            lines.append(f"  {outcome.edition.language} {outcome.edition.format}: "
-                         + outcome.error.replace("\n", "\n    "))
+        if total == 1:  # one edition asked for: its own message, nothing around it
+            lines = [outcomes[0].error]
+        else:
+            lines = [f"{len(outcomes)} of {total} editions failed "
+                     f"({len(results)} built or current, recorded in the manifest):"]
+            for outcome in outcomes:
+                lines.append(f"  {outcome.edition.language} {outcome.edition.format}: "
+                             + outcome.error.replace("\n", "\n    "))
         problems = [p for o in outcomes for p in o.problems]
         super().__init__("\n".join(lines), problems)
         self.results = results
