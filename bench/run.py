@@ -376,7 +376,8 @@ def write_results(path: Path, info: dict, results: dict, load_before, load_after
                   args) -> None:
     lines = ["# Benchmark results", "",
              f"`.venv/bin/python bench/run.py --repeat {args.repeat} --matrix {args.matrix} "
-             "--write`, written by the script itself.", "",
+             + (f"--only {' '.join(args.only)} " if args.only else "")
+             + "--write`, written by the script itself.", "",
              f"- date: {info['date']}",
              f"- machine: {info['cpu']}, {info['cores']} cores, {info['platform']}",
              f"- Python {info['python']}; "
@@ -402,7 +403,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--matrix", choices=("small", "full"), default="small")
     parser.add_argument("--only", nargs="*", default=None,
                         help="sections: overhead booklet matrix table dask")
-    parser.add_argument("--write", action="store_true", help="write bench/RESULTS.md")
+    parser.add_argument("--write", action="store_true", help="write the results file")
+    parser.add_argument("--output", type=Path,
+                        default=Path(__file__).resolve().parent / "RESULTS.md",
+                        help="results file for --write (default: bench/RESULTS.md)")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
     print(f"load average before: {load_before}")
@@ -424,8 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()
     print(f"load average after: {load_after}")
     if args.write:
-        write_results(Path(__file__).resolve().parent / "RESULTS.md", machine(), results,
-                      load_before, load_after, args)
+        write_results(args.output, machine(), results, load_before, load_after, args)
     return 0
 
 

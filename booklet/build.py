@@ -236,7 +236,8 @@ class Job:
     edition: Edition
     out_dir: Path
     inputs: str
-    notes_hint: int = 0  # the padding this booklet needed last time (manifest)
+    # The padding this booklet needed last time (manifest); not part of which job it is.
+    notes_hint: int = field(default=0, compare=False)
 
     @property
     def label(self) -> str:

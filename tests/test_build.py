@@ -97,6 +97,9 @@ def test_booklet_laid_out_with_last_padding_is_the_same_booklet(built, tmp_path)
                               notes_hint=hint)
         assert again.notes_pages == booklet.notes_pages
         assert again.path.read_bytes() == booklet.path.read_bytes()
+    # A rebuild with the padding known from the manifest reports the booklet too.
+    (rebuilt,) = build_all(load_project(root), ["en"], ["a5-booklet"], root / "dist", force=True)
+    assert rebuilt.edition == booklet.edition and rebuilt.notes_pages == booklet.notes_pages
 
 
 def test_changed_spanish_catalog_rebuilds_only_spanish(tmp_path):
