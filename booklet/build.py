@@ -115,6 +115,8 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
     layout, notes_pages = _layout_padded(project, fmt, html_for, warnings, notes_hint)
     data = pdf.write_layout(layout, image_dpi=fmt.image_dpi)
     out = pdf.write_pdf(data, Path(out_dir) / edition_filename(project, edition))
+    from booklet.preflight import build_warnings  # read the written PDF back (preflight)
+    warnings.extend(build_warnings(out, edition, project, approval=approval))
     sheets = None
     if fmt.impose_on:
         from booklet.impose import impose_saddle_stitch
