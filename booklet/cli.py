@@ -107,7 +107,7 @@ JSON = click.option("--json", "as_json", is_flag=True,
 
 
 @main.command()
-@PROJECT
+@click.argument("projects", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--lang", "languages", multiple=True, metavar="LANG",
               help=_("Language to build (repeatable); default: all in booklet.toml."))
 @click.option("--format", "formats", multiple=True, metavar="FORMAT",
@@ -120,46 +120,71 @@ JSON = click.option("--json", "as_json", is_flag=True,
                      "text, fonts, PDF/X, CSS) as an error."))
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help=_("Editions rendered in parallel; default: one per core."))
+@click.option("--force", is_flag=True,
+              help=_("Rebuild every edition, even those whose inputs have not changed."))
+@click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
+              help=_("Build on this Dask cluster instead of local processes "
+                     '(pip install "booklet[distributed]").'))
 @JSON
-def build(project: Path, languages: tuple[str, ...], formats: tuple[str, ...],
-          out_dir: Path, strict: bool, jobs: int | None, as_json: bool) -> None:
-    """Build every edition (language x format) of the handout in PROJECT into PDFs."""
-    from booklet.build import build_all
+def build(projects: tuple[Path, ...], languages: tuple[str, ...], formats: tuple[str, ...],
+          out_dir: Path, strict: bool, jobs: int | None, force: bool,
+          scheduler: str | None, as_json: bool) -> None:
+    """Build every edition (language x format) of the handouts in PROJECTS into PDFs.
+
+    PROJECTS are project folders, or folders holding several (default: the
+    current folder). Editions whose inputs have not changed since the last
+    build are not rebuilt.
+    """
+    from booklet.build import build_many, find_projects
     from booklet.core import BookletError
     from booklet.project import load_project
 
+    def progress(done) -> None:
+        """One line per edition as it finishes (not with --json: that prints at the end)."""
+        if as_json:
+            return
+        if getattr(done, "error", ""):
+            click.echo(_("failed: {lang} {format}: {error}").format(
+                lang=done.edition.language, format=done.edition.format,
+                error=done.error.splitlines()[0]), err=True)
+            return
+        state = _("DRAFT") if done.draft else _("approved")
+        when = _("current") if done.skipped else f"{done.seconds:.1f} s"
+        click.echo(f"{done.path}  {done.pages} {_('pages')}  {state}  {when}")
+        if done.sheets:
+            note = _("imposed for duplex printing (flip on short edge), folding and stapling")
+            click.echo(f"{done.sheets}  {note}")
+
     try:
-        loaded = load_project(project)
-        if strict and loaded.problems:
-            raise BookletError.from_problems([p.as_error() for p in loaded.problems])
-        if not out_dir.is_absolute():
-            out_dir = loaded.root / out_dir
-        results = build_all(loaded, list(languages) or None, list(formats) or None,
-                            _output_folder(out_dir, "--out"), strict=strict, jobs=jobs)
+        loaded = [load_project(root) for root in find_projects(list(projects) or [Path(".")])]
+        config_problems = [p for project in loaded for p in project.problems]
+        if strict and config_problems:
+            raise BookletError.from_problems([p.as_error() for p in config_problems])
+        for project in loaded:
+            _output_folder(out_dir if out_dir.is_absolute() else project.root / out_dir,
+                           "--out")
+        results = build_many(loaded, list(languages) or None, list(formats) or None, out_dir,
+                             strict=strict, jobs=jobs, force=force, scheduler=scheduler,
+                             progress=progress)
     except BookletError as exc:
         if as_json:
             _json_failure(exc)
         raise
-    problems = list(loaded.problems) + [p for r in results for p in r.problems]
+    # An edition that was current already reported its problems when it was built.
+    problems = config_problems + [p for r in results if not r.skipped for p in r.problems]
     if as_json:
         level = (lambda p: p.as_error()) if strict else (lambda p: p)
         editions = [{"language": r.edition.language, "format": r.edition.format,
                      "file": str(r.path), "pages": r.pages, "draft": r.draft,
-                     "sheets": str(r.sheets) if r.sheets else None,
+                     "sheets": str(r.sheets) if r.sheets else None, **r.timing(),
                      "problems": [level(p).as_dict() for p in r.problems]} for r in results]
         ok = not any(level(p).level == "error" for p in problems)
-        _echo_json({"ok": ok, "problems": [level(p).as_dict() for p in loaded.problems],
+        _echo_json({"ok": ok, "problems": [level(p).as_dict() for p in config_problems],
                     "editions": editions})
         if not ok:
             raise click.exceptions.Exit(1)
         return
     errors = _report(problems, strict)
-    for result in results:
-        state = _("DRAFT") if result.draft else _("approved")
-        click.echo(f"{result.path}  {result.pages} {_('pages')}  {state}")
-        if result.sheets:
-            note = _("imposed for duplex printing (flip on short edge), folding and stapling")
-            click.echo(f"{result.sheets}  {note}")
     drafts = sum(r.draft for r in results)
     if drafts:
         click.echo(_("{n} of {total} editions are drafts: not clinically reviewed "
@@ -168,7 +193,6 @@ def build(project: Path, languages: tuple[str, ...], formats: tuple[str, ...],
     if errors:
         raise BookletError(_("{n} warning(s) treated as errors (--strict).").format(
             n=len(errors)))
-
 
 @main.command()
 @click.argument("directory", type=click.Path(path_type=Path))

@@ -8,8 +8,10 @@ Data tables (``chapters/NAME.toml``) are placed by a ``::: table NAME`` line.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+import threading
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -247,13 +249,20 @@ def _markdown(language: str, slug: str, *extra):
     )
 
 
-def _web_links_only(where: str):
-    """Extension for table cells and captions: a link may only go to the web, mail or phone."""
+def _web_links_only():
+    """Extension for table cells and captions: a link may only go to the web, mail or phone.
+
+    The place it reports is ``md.booklet_where``, set before each conversion, so
+    one Markdown instance serves every cell; an empty place checks nothing.
+    """
     from markdown.extensions import Extension
     from markdown.treeprocessors import Treeprocessor
 
     class WebLinks(Treeprocessor):
         def run(self, root) -> None:
+            where = getattr(self.md, "booklet_where", "")
+            if not where:
+                return
             for element in root.iter("a"):
                 href = (element.get("href") or "").strip()
                 if not (href.startswith("#") or urlsplit(href).scheme.lower() in LINK_SCHEMES):
@@ -267,10 +276,18 @@ def _web_links_only(where: str):
     return WebLinksExtension()
 
 
+@functools.lru_cache(maxsize=32)
+def _inline_markdown_instance(language: str, thread: int):
+    """One Markdown per language and thread, reset between cells: building one with all
+    its extensions costs about three times converting a cell."""
+    return _markdown(language, "x", _web_links_only())
+
+
 def inline_markdown(text: str, language: str, where: str = "") -> str:
     """Render one line of Markdown (a table cell, a caption) to sanitized inline HTML."""
-    extra = (_web_links_only(where),) if where else ()
-    rendered = _markdown(language, "x", *extra).convert(text).strip()
+    md = _inline_markdown_instance(language, threading.get_ident())
+    md.booklet_where = where
+    rendered = md.reset().convert(text).strip()
     rendered = re.sub(r"^<p>(.*)</p>$", r"\1", rendered, flags=re.S)
     return sanitize(rendered)
 

@@ -4,23 +4,16 @@ The renderer writes the booklet in reading order (A5 or half-letter pages).
 This stage places those pages two to a landscape sheet in the order that,
 printed duplex on an office printer with "flip on short edge", then folded
 in half and stapled on the fold, reads 1, 2, 3, ... again.
+
+Each page becomes a form XObject (pikepdf/qpdf) drawn once on its sheet: its
+content stream is copied as it is, never parsed or rewritten, so imposing
+costs milliseconds and the page prints exactly as rendered.
 """
 
 from __future__ import annotations
 
-import hashlib
 from io import BytesIO
 from pathlib import Path
-
-from pypdf import PageObject, PdfReader, PdfWriter, Transformation
-from pypdf.errors import PdfReadError
-from pypdf.generic import (
-    ArrayObject,
-    ByteStringObject,
-    NameObject,
-    RectangleObject,
-    TextStringObject,
-)
 
 from booklet.errors import BookletError
 from booklet.files import write_atomic
@@ -68,95 +61,110 @@ def impose_saddle_stitch(reading_pdf: Path, out: Path, sheet: str = "a4", *,
     by their TrimBox when they have one (press PDFs carry bleed around it) and
     clipped to it, else by their MediaBox.
 
+    Links are dropped: the sheets are for the printer, and their targets are
+    reading-order pages that do not exist in this file. The sheets ask the
+    print dialog for duplex printing flipped on the short edge.
+
     The output is deterministic: the same input bytes and sheet give the same
     output bytes, so rebuilding an unchanged booklet does not change the file.
     """
+    import pikepdf
+
     reading_pdf = Path(reading_pdf)
     if sheet not in SHEETS:
         raise BookletError(f"unknown sheet size {sheet!r}: use one of {', '.join(sorted(SHEETS))}")
     sheet_w, sheet_h = SHEETS[sheet]
-
     try:
-        source = reading_pdf.read_bytes()
-        reader = PdfReader(BytesIO(source))
-        pages = list(reader.pages)
+        source = pikepdf.open(BytesIO(reading_pdf.read_bytes()))
     except FileNotFoundError:
         raise BookletError(f"{reading_pdf}: no such file to impose") from None
-    except PdfReadError as e:
+    except pikepdf.PdfError as e:
         raise BookletError(f"{reading_pdf}: not a readable PDF ({e})") from None
 
-    try:
-        order = saddle_stitch_order(len(pages))
-        if right_to_left:
-            order = [(right, left) for left, right in order]
-    except BookletError as e:
-        raise BookletError(f"{reading_pdf}: {e.message}") from None
+    with source:
+        try:
+            order = saddle_stitch_order(len(source.pages))
+            if right_to_left:
+                order = [(right, left) for left, right in order]
+        except BookletError as e:
+            raise BookletError(f"{reading_pdf}: {e.message}") from None
 
-    writer = PdfWriter()
-    # Blank pages do not raise the header version the way add_page does, and
-    # WeasyPrint's transparency and fonts need the source's version.
-    writer.pdf_header = reader.pdf_header
-    half_w = sheet_w / 2
-    for left, right in order:
-        side = writer.add_blank_page(width=sheet_w, height=sheet_h)
-        for number, x0 in ((left, 0.0), (right, half_w)):
-            _place(side, pages[number - 1], x0, half_w, sheet_h)
-        # Merging parses the content streams; without this they are written raw.
-        side.compress_content_streams()
-
-    _copy_metadata(reader, writer)
-    # pypdf writes no /ID unless asked, and a random one if it makes one;
-    # deriving it from the input keeps rebuilds byte-identical and still gives
-    # distinct files distinct IDs. pypdf has no public setter for it.
-    digest = hashlib.sha256(source + b"\0" + sheet.encode()).digest()[:16]
-    writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
-
-    buffer = BytesIO()
-    writer.write(buffer)
+        sheets = pikepdf.new()
+        half_w = sheet_w / 2
+        forms = [_page_form(sheets, page) for page in source.pages]
+        for left, right in order:
+            side = sheets.add_blank_page(page_size=(sheet_w, sheet_h))
+            names, drawing = pikepdf.Dictionary(), []
+            for number, x0 in ((left, 0.0), (right, half_w)):
+                form, box = forms[number - 1]
+                name = pikepdf.Name(f"/P{number}")
+                names[name] = form
+                drawing.append(_placement(name, box, x0, half_w, sheet_h))
+            side.obj.Resources = pikepdf.Dictionary(XObject=names)
+            side.obj.Contents = sheets.make_stream(b"\n".join(drawing))
+        _copy_metadata(source, sheets, right_to_left)
+        buffer = BytesIO()
+        # The /ID comes from the output's own bytes: same input, same file.
+        sheets.save(buffer, deterministic_id=True, min_version=source.pdf_version,
+                    compress_streams=True,
+                    object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return write_atomic(Path(out), buffer.getvalue())
 
 
-def _place(side: PageObject, page: PageObject, x0: float, half_w: float, half_h: float) -> None:
-    """Draw page onto side, centred in the half starting at x0, shrunk only if too big.
+def _page_form(sheets, page) -> tuple[object, tuple[float, float, float, float]]:
+    """The page as a form XObject in sheets, clipped to its trim; and that box.
 
-    Links are dropped: the sheets are for the printer, and their targets are
-    reading-order pages that no longer exist in this file.
+    The form's bounding box is the TrimBox (else the MediaBox), so bleed never
+    spills across the fold onto the neighbouring page.
     """
-    if page.rotation % 360:
-        # Merging ignores /Rotate, so a rotated page would land sideways.
-        page.transfer_rotation_to_content()
-    box = RectangleObject(page["/TrimBox"]) if "/TrimBox" in page else page.mediabox
-    # pypdf clips merged content to the CropBox; make that the trim so bleed
-    # never spills across the fold onto the neighbouring page.
-    page.cropbox = box
-    annots = page.get("/Annots")
-    if annots is not None:
-        kept = [a for a in annots.get_object() if a.get_object().get("/Subtype") != "/Link"]
-        if kept:
-            page[NameObject("/Annots")] = ArrayObject(kept)
-        else:
-            del page["/Annots"]
+    import pikepdf
 
-    w, h = float(box.width), float(box.height)
+    if int(page.obj.get("/Rotate", 0)) % 360:
+        # A rotated page keeps its orientation through the form's /Matrix; lay it flat.
+        page.obj.Rotate = 0
+    box = [float(v) for v in (page.obj.get("/TrimBox") or page.mediabox)]
+    left, bottom = min(box[0], box[2]), min(box[1], box[3])
+    right, top = max(box[0], box[2]), max(box[1], box[3])
+    form = page.as_form_xobject(handle_transformations=False)
+    form.BBox = pikepdf.Array([left, bottom, right, top])
+    return sheets.copy_foreign(form), (left, bottom, right - left, top - bottom)
+
+
+def _placement(name, box: tuple[float, float, float, float], x0: float, half_w: float,
+               half_h: float) -> bytes:
+    """Content that draws form name centred in the half starting at x0, shrunk only if too big."""
+    left, bottom, w, h = box
     fits = w <= half_w + _FIT_TOLERANCE_PT and h <= half_h + _FIT_TOLERANCE_PT
     scale = 1.0 if fits else min(half_w / w, half_h / h)
-    ctm = (
-        Transformation()
-        .translate(-float(box.left), -float(box.bottom))
-        .scale(scale, scale)
-        .translate(x0 + (half_w - w * scale) / 2, (half_h - h * scale) / 2)
-    )
-    side.merge_transformed_page(page, ctm)
+    tx = x0 + (half_w - w * scale) / 2 - left * scale
+    ty = (half_h - h * scale) / 2 - bottom * scale
+    numbers = " ".join(_number(v) for v in (scale, 0, 0, scale, tx, ty))
+    return f"q {numbers} cm {name} Do Q".encode()
 
 
-def _copy_metadata(reader: PdfReader, writer: PdfWriter) -> None:
+def _number(value: float) -> str:
+    """A PDF number: fixed decimals, so the same placement gives the same bytes."""
+    text = f"{value:.5f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _copy_metadata(source, sheets, right_to_left: bool) -> None:
     """Carry the title, author, subject and language over to the sheets.
 
     Viewers and print queues show the title; the language lets a screen
     reader pick a voice even though the sheets themselves are not tagged.
+    The viewer preferences preset the print dialog to what the fold needs.
     """
-    info = reader.metadata or {}
-    writer.add_metadata({key: info[key] for key in _INFO_KEYS if info.get(key)})
-    lang = reader.trailer["/Root"].get("/Lang")
+    import pikepdf
+
+    for key in _INFO_KEYS:
+        value = source.docinfo.get(key)
+        if value is not None and str(value):
+            sheets.docinfo[key] = pikepdf.String(str(value))
+    lang = source.Root.get("/Lang")
     if lang is not None:
-        writer.root_object[NameObject("/Lang")] = TextStringObject(str(lang.get_object()))
+        sheets.Root.Lang = pikepdf.String(str(lang))
+    preferences = pikepdf.Dictionary(Duplex=pikepdf.Name.DuplexFlipShortEdge)
+    if right_to_left:
+        preferences.Direction = pikepdf.Name.R2L
+    sheets.Root.ViewerPreferences = preferences

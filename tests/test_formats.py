@@ -208,16 +208,31 @@ def test_booklet_page_numbers_on_the_outer_edge(built, edition):
 
 
 def _sheet_sides(path: Path) -> list[tuple[int, int]]:
-    """(left, right) page labels read off each side of each imposed sheet."""
+    """(left, right) page labels read off each side of each imposed sheet.
+
+    Read with PDFium, which places each page's form XObject as a printer does.
+    """
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
     sides = []
-    for page in PdfReader(path).pages:
-        middle = float(page.mediabox.width) / 2
-        halves: dict[bool, list[int]] = {True: [], False: []}
-        for text, x, _y in _lines(page):
-            for match in PAGE_LABEL.finditer(text):
-                halves[x < middle].append(int(match.group(1)))
-        assert len(halves[True]) == len(halves[False]) == 1, halves
-        sides.append((halves[True][0], halves[False][0]))
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        for page in document:
+            middle = page.get_width() / 2
+            textpage = page.get_textpage()
+            text = textpage.get_text_range()
+            halves: dict[bool, list[int]] = {True: [], False: []}
+            # PDFium gives right-to-left lines in visual order: "16 of 1 Page".
+            for match in re.finditer(rf"{PAGE_LABEL.pattern}|(\d+)\s*of\s*(\d+)\s*Page", text):
+                x, y = ctypes.c_double(), ctypes.c_double()
+                pdfium_c.FPDFText_GetCharOrigin(textpage.raw, match.start(), x, y)
+                halves[x.value < middle].append(int(match.group(1) or match.group(4)))
+            assert len(halves[True]) == len(halves[False]) == 1, halves
+            sides.append((halves[True][0], halves[False][0]))
+    finally:
+        document.close()
     return sides
 
 

@@ -52,26 +52,49 @@ def _reading_pdf(tmp_path: Path, pages: int, size: str = "A5", bleed: str | None
     return path
 
 
-def _labels(page) -> list[tuple[str, float]]:
-    """Return (text, x of its origin on the sheet) for each text chunk on page."""
-    found: list[tuple[str, float]] = []
+def _labels(pdf: Path, index: int = 0) -> list[tuple[str, float]]:
+    """Return (text, x of its first glyph's origin on the page) for each text chunk.
 
-    def visit(text, cm, tm, font_dict, font_size):
-        if text.strip():
-            # Text origin in device space: the text matrix's translation through the CTM.
-            found.append((text.strip(), tm[4] * cm[0] + tm[5] * cm[2] + cm[4]))
+    Read with PDFium, which draws form XObjects as a printer does, so it sees
+    where an imposed page's text really lands on the sheet.
+    """
+    import ctypes
 
-    page.extract_text(visitor_text=visit)
-    return found
+    import pypdfium2.raw as pdfium_c
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        textpage = doc[index].get_textpage()
+        found: list[tuple[str, float]] = []
+        chunk, x0, last = "", 0.0, None
+        for i in range(textpage.count_chars()):
+            ch = textpage.get_text_range(i, 1)
+            x, y = ctypes.c_double(), ctypes.c_double()
+            pdfium_c.FPDFText_GetCharOrigin(textpage.raw, i, x, y)
+            if ch in "\r\n" or (last is not None and abs(x.value - last) > 100):
+                if chunk.strip():
+                    found.append((chunk.strip(), x0))
+                chunk, last = "", None
+                if ch in "\r\n":
+                    continue
+            if not chunk:
+                x0 = x.value
+            chunk += ch
+            last = x.value
+        if chunk.strip():
+            found.append((chunk.strip(), x0))
+        return found
+    finally:
+        doc.close()
 
 
 def _sides(pdf: Path) -> list[tuple[int, int]]:
     """Read each sheet side's (left, right) page labels by where the text sits."""
     sides = []
-    for page in PdfReader(pdf).pages:
+    for index, page in enumerate(PdfReader(pdf).pages):
         middle = float(page.mediabox.width) / 2
         halves: dict[str, str] = {"left": "", "right": ""}
-        for text, x in _labels(page):
+        for text, x in _labels(pdf, index):
             halves["left" if x < middle else "right"] += text
         numbers = [re.fullmatch(r"Page(\d+)", h.replace(" ", "")) for h in halves.values()]
         assert all(numbers), f"unexpected labels on a side: {halves}"
@@ -191,8 +214,8 @@ def test_half_letter_on_letter(tmp_path):
         assert (float(page.mediabox.width), float(page.mediabox.height)) == (792, 612)
     assert _sides(out) == [(8, 1), (2, 7), (6, 3), (4, 5)]
     # Half-letter fills its half exactly: the label lands where it was, shifted by the half.
-    (source_x,) = [x for _, x in _labels(PdfReader(reading).pages[0])]
-    right_x = [x for _, x in _labels(reader.pages[0]) if x > 396]
+    (source_x,) = [x for _, x in _labels(reading)]
+    right_x = [x for _, x in _labels(out) if x > 396]
     assert right_x == [pytest.approx(396 + source_x, abs=0.01)]
 
 
@@ -215,9 +238,9 @@ def test_a5_pages_fill_their_halves_of_a4(tmp_path):
 def test_a5_unscaled_and_centred_exactly(tmp_path):
     reading = _reading_pdf(tmp_path, 4)
     out = impose_saddle_stitch(reading, tmp_path / "sheets.pdf")
-    (source_x,) = [x for _, x in _labels(PdfReader(reading).pages[0])]
+    (source_x,) = [x for _, x in _labels(reading)]
     gutter = (841.89 / 2 - A5[0]) / 2  # A5 is 1.4 pt narrower than half an A4
-    xs = sorted(x for _, x in _labels(PdfReader(out).pages[0]))
+    xs = sorted(x for _, x in _labels(out))
     assert xs == [
         pytest.approx(gutter + source_x, abs=0.01),
         pytest.approx(841.89 / 2 + gutter + source_x, abs=0.01),
@@ -241,9 +264,9 @@ def test_smaller_pages_are_centred_not_enlarged(tmp_path):
     reading = _reading_pdf(tmp_path, 4, size="A6")
     out = impose_saddle_stitch(reading, tmp_path / "s.pdf")
     source = PdfReader(reading).pages[0]
-    (source_x,) = [x for _, x in _labels(source)]
+    (source_x,) = [x for _, x in _labels(reading)]
     gutter = (841.89 / 2 - float(source.mediabox.width)) / 2
-    xs = sorted(x for _, x in _labels(PdfReader(out).pages[0]))
+    xs = sorted(x for _, x in _labels(out))
     assert xs == [
         pytest.approx(gutter + source_x, abs=0.01),
         pytest.approx(841.89 / 2 + gutter + source_x, abs=0.01),
@@ -255,7 +278,7 @@ def test_trimbox_is_used_and_bleed_is_clipped(tmp_path):
     bled = impose_saddle_stitch(_reading_pdf(tmp_path, 4, bleed="3mm"), tmp_path / "bled.pdf")
     assert PdfReader(tmp_path / "reading-4-A5-3mm.pdf").pages[0].mediabox.width > A5[0]
     # Placed by the trim, not scaled down by the bleed: labels land at the same spots...
-    positions = [sorted(x for _, x in _labels(PdfReader(p).pages[0])) for p in (plain, bled)]
+    positions = [sorted(x for _, x in _labels(p)) for p in (plain, bled)]
     assert positions[1] == pytest.approx(positions[0], abs=0.01)
     # ...and the bleed is cut at the trim: the 1.4 pt gutter at the fold stays paper
     # white, where untrimmed bleed would paint it grey from both sides.
@@ -320,3 +343,48 @@ def test_folded_imposed_pdf_reads_in_order(tmp_path):
 
 def test_sheet_sizes_are_exact():
     assert SHEETS == {"a4": (841.89, 595.28), "letter": (792.0, 612.0)}
+
+
+# 8. Form XObjects: each page copied once as it was rendered; print hints; links dropped.
+
+
+def test_each_page_is_placed_once_with_its_content_unchanged(tmp_path):
+    import pikepdf
+
+    reading = _reading_pdf(tmp_path, 8)
+    out = impose_saddle_stitch(reading, tmp_path / "sheets.pdf")
+    with pikepdf.open(reading) as source, pikepdf.open(out) as sheets:
+        originals = [page.obj.Contents.read_bytes() for page in source.pages]
+        placed = []
+        for side in sheets.pages:
+            forms = side.obj.Resources.XObject
+            assert len(forms) == 2
+            placed += [forms[name].read_bytes() for name in forms]
+            # Each side only draws its two forms: nothing of the pages is re-encoded there.
+            assert side.obj.Contents.read_bytes().count(b" Do") == 2
+    assert sorted(placed) == sorted(originals)
+
+
+def test_sheets_ask_for_duplex_flipped_on_the_short_edge(tmp_path):
+    import pikepdf
+
+    reading = _reading_pdf(tmp_path, 4)
+    with pikepdf.open(impose_saddle_stitch(reading, tmp_path / "s.pdf")) as pdf:
+        assert pdf.Root.ViewerPreferences.Duplex == pikepdf.Name.DuplexFlipShortEdge
+        assert "/Direction" not in pdf.Root.ViewerPreferences
+    with pikepdf.open(impose_saddle_stitch(reading, tmp_path / "r.pdf",
+                                           right_to_left=True)) as pdf:
+        assert pdf.Root.ViewerPreferences.Direction == pikepdf.Name.R2L
+
+
+def test_links_are_dropped_on_sheets(tmp_path):
+    pages = "".join(f'<section><a href="https://example.org/{k}">Page {k}</a></section>'
+                    for k in range(1, 5))
+    html = ("<html><head><style>@page { size: A5 } section { break-after: page }</style>"
+            f"</head><body>{pages}</body></html>")
+    reading = tmp_path / "linked.pdf"
+    reading.write_bytes(HTML(string=html).write_pdf())
+    assert "/Annots" in PdfReader(reading).pages[0]
+    out = impose_saddle_stitch(reading, tmp_path / "s.pdf")
+    assert all("/Annots" not in page for page in PdfReader(out).pages)
+    assert _sides(out) == [(4, 1), (2, 3)]
