@@ -99,6 +99,7 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
     again, the booklet is laid out once instead of twice.
     """
     from booklet import check, content, pdf, render, review
+    from booklet.pdf import CSS_REJECTED
 
     project = _as_project(project)
     _require_known(project, edition)
@@ -107,7 +108,6 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
     localized, chapters, language_problems = _language_work(
         project, edition.language, strict, strict or approval is not None, cache_key)
     warnings: list = list(language_problems)
-    warnings.extend(check.stylesheet_problems(project))
     fmt = FORMATS[edition.format]
 
     def html_for(notes_pages: int) -> str:
@@ -129,7 +129,14 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
             reason = "--strict" if strict else "an approved edition must print in full"
             raise BookletError(f"{len(found)} rendering problem(s) ({reason}):\n"
                                + "\n".join(f"  {w}" for w in found))
-        warnings.extend(w for w in found if w not in warnings)
+        for warning in found:
+            if CSS_REJECTED in warning:  # "edition: styles/x.css:2:3: WeasyPrint ignored ..."
+                place, message = warning.split(f": {CSS_REJECTED}", 1)
+                warning = Problem("css-ignored", WARNING, f"{message} (WeasyPrint skips it)",
+                                  place.removeprefix(f"{where}: "),
+                                  "fix or remove the declaration")
+            if warning not in warnings:
+                warnings.append(warning)
     data = pdf.write_layout(layout, image_dpi=fmt.image_dpi)
     target = Path(out_dir) / edition_filename(project, edition)
     if approval is None:

@@ -104,7 +104,6 @@ def check_project(project: Project, today: dt.date | None = None) -> list[Proble
     return problems
 
 
-CSS_POSITION = re.compile(r"\s*at (\d+):(\d+)")
 
 
 def stylesheet_problems(project: Project) -> list[Problem]:
@@ -113,7 +112,6 @@ def stylesheet_problems(project: Project) -> list[Problem]:
     WeasyPrint logs an invalid declaration with a line and column but not the
     file, and goes on without it; parsing each file on its own tells which.
     """
-    import logging
 
     from booklet.project import theme_dir
 
@@ -124,44 +122,13 @@ def stylesheet_problems(project: Project) -> list[Problem]:
         paths = [path for path in paths if path.name.startswith("custom")]
     if not paths:
         return []
-    import weasyprint
-
-    from booklet.pdf import _sandboxed_fetcher
+    from booklet.pdf import _sandboxed_fetcher, stylesheet_rejections
     from booklet.render import stylesheet_roots
 
-    records: list[logging.LogRecord] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    logger = logging.getLogger("weasyprint")
-    handler, level = Collect(logging.WARNING), logger.level
-    problems = []
-    logger.addHandler(handler)
-    logger.setLevel(logging.WARNING)
-    try:
-        for path in paths:
-            records.clear()
-            try:
-                weasyprint.CSS(filename=str(path),
-                               url_fetcher=_sandboxed_fetcher(stylesheet_roots(project), []))
-            except Exception as exc:  # noqa: BLE001 (any parse failure is the file's problem)
-                problems.append(Problem("css-unreadable", ERROR, f"cannot be read: {exc}",
-                                        str(path), "fix the stylesheet"))
-                continue
-            for record in records:
-                message = record.getMessage()
-                match = CSS_POSITION.search(message)
-                line = match.group(1) if match else ""
-                text = CSS_POSITION.sub("", message).strip().rstrip(".")
-                problems.append(Problem("css-ignored", WARNING, f"{text} (WeasyPrint skips it)",
-                                        f"{path}:{line}" if line else str(path),
-                                        "fix or remove the declaration"))
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    return problems
+    fetcher = _sandboxed_fetcher(stylesheet_roots(project), [])
+    return [Problem("css-ignored", WARNING, f"{message} (WeasyPrint skips it)", where,
+                    "fix or remove the declaration")
+            for where, message in stylesheet_rejections(paths, project.root, fetcher)]
 
 
 # ---------------------------------------------------------------------------

@@ -141,12 +141,8 @@ def build(projects: tuple[Path, ...], languages: tuple[str, ...], formats: tuple
 
     def progress(done) -> None:
         """One line per edition as it finishes (not with --json: that prints at the end)."""
-        if as_json:
-            return
-        if getattr(done, "error", ""):
-            click.echo(_("failed: {lang} {format}: {error}").format(
-                lang=done.edition.language, format=done.edition.format,
-                error=done.error.splitlines()[0]), err=True)
+        # A failed edition is said once, with the others, in the error at the end.
+        if as_json or getattr(done, "error", ""):
             return
         state = _("DRAFT") if done.draft else _("approved")
         when = _("current") if done.skipped else f"{done.seconds:.1f} s"

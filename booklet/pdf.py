@@ -112,8 +112,12 @@ def captured_weasyprint_log():
         logger.propagate = propagate
 
 
-def stylesheet_warnings(paths: list[Path], root: Path, fetcher) -> list[str]:
-    """Parse each project stylesheet alone, so a rejected rule is named with file:line:col.
+CSS_REJECTED = "WeasyPrint ignored a CSS rule: "
+
+
+def stylesheet_rejections(paths: list[Path], root: Path, fetcher) -> list[tuple[str, str]]:
+    """Parse each project stylesheet alone: (file:line:col, WeasyPrint's message) per rule
+    it rejects, so the place is named (the render's own log has no file).
 
     Through the same sandboxed fetcher as the render: an @import is refused the same way.
     """
@@ -132,8 +136,8 @@ def stylesheet_warnings(paths: list[Path], root: Path, fetcher) -> list[str]:
         name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         for message in messages:
             match = re.search(r" at (\d+):(\d+)", message)
-            where = f"{name}:{match.group(1)}:{match.group(2)}" if match else name
-            found.append(f"{where}: WeasyPrint ignored a CSS rule: {message}")
+            found.append((f"{name}:{match.group(1)}:{match.group(2)}" if match else name,
+                          message))
     return found
 
 
@@ -152,7 +156,8 @@ def layout_pdf(html: str, *, base_url: Path, allowed_roots: list[Path],
 
     refused: list[str] = []
     fetcher = _sandboxed_fetcher(allowed_roots, refused)
-    css_warnings = stylesheet_warnings(list(stylesheets), base_url, fetcher)
+    css_warnings = [f"{where}: {CSS_REJECTED}{message}" for where, message
+                    in stylesheet_rejections(list(stylesheets), base_url, fetcher)]
     with captured_weasyprint_log() as messages:
         try:
             source = weasyprint.HTML(string=html, base_url=base_url.as_uri() + "/",
@@ -168,7 +173,7 @@ def layout_pdf(html: str, *, base_url: Path, allowed_roots: list[Path],
         raise BookletError(f"{variant.upper()} needs a fixed date and none is known: set "
                            "published = YYYY-MM-DD in booklet.toml (or SOURCE_DATE_EPOCH)")
     prefix = f"{where}: " if where else ""
-    known = {w.split("WeasyPrint ignored a CSS rule: ", 1)[-1] for w in css_warnings}
+    known = {w.split(CSS_REJECTED, 1)[-1] for w in css_warnings}
     root_uri = base_url.resolve().as_uri() + "/"
     warnings = list(css_warnings) + [f"{prefix}WeasyPrint: {m.replace(root_uri, '')}"
                                      for m in messages if m not in known]

@@ -149,7 +149,7 @@ def test_one_failing_language_keeps_the_others(tmp_path):
     result = CliRunner().invoke(main, ["build", str(root), "--format", "a4", "-j", "2"])
     assert result.exit_code == 1
     assert "feet_en_a4.pdf" in result.output and "current" in result.output
-    assert "failed: es a4" in result.output and "Traceback" not in result.output
+    assert "  es a4: " in result.output and "Traceback" not in result.output
 
 
 def test_several_projects_in_one_folder(tmp_path):

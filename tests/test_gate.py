@@ -257,8 +257,8 @@ def test_an_image_that_cannot_be_drawn_is_a_warning_with_chapter_line(broken_bui
 
 
 def test_a_rejected_css_rule_is_a_warning_with_file_and_line(broken_build):
-    assert any(w.startswith("en a4 edition: styles/custom.css:2:") and "colr" in w
-               for w in broken_build.warnings), broken_build.warnings
+    assert any(p.code == "css-ignored" and p.location.startswith("styles/custom.css:2:")
+               and "colr" in p.message for p in broken_build.problems), broken_build.warnings
 
 
 def test_text_running_off_the_page_is_a_warning(broken_build):
