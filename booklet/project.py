@@ -31,6 +31,16 @@ class Clinic:
     address: str = ""
     website: str = ""
     logo: Path | None = None
+    after_hours: str = ""  # out-of-hours number, printed with phone wherever help is asked for
+    emergency: str = ""  # emergency number (e.g. the local ambulance)
+
+
+@dataclass(frozen=True)
+class Press:
+    """The print shop's colour characterization: PDF/X needs it as the output intent."""
+
+    output_profile: Path | None = None
+    output_condition: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,8 @@ class Project:
     sources: tuple[str, ...] = ()
     disclaimer: str = ""
     disclaimer_short: str = ""
+    review_notes: tuple[str, ...] = ()  # for the reviewing clinician only: never printed
+    press: Press = field(default_factory=Press)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -106,9 +118,10 @@ class _Problems:
 
 KNOWN_KEYS = {
     "title", "subtitle", "slug", "source_language", "languages", "formats", "version",
-    "published", "next_review", "sources", "clinic", "disclaimer",
+    "published", "next_review", "sources", "clinic", "disclaimer", "review_notes", "press",
 }
-CLINIC_KEYS = {"name", "phone", "email", "address", "website", "logo"}
+CLINIC_KEYS = {"name", "phone", "email", "address", "website", "logo", "after_hours",
+               "emergency"}
 DISCLAIMER_KEYS = {"text", "short"}
 
 
@@ -156,6 +169,28 @@ def _string_list(raw: dict, key: str, problems: _Problems) -> list[str]:
                        f'{key} = ["..."]')
         return []
     return [v.strip() for v in value]
+
+
+def _press(raw: object, root: Path, problems: _Problems) -> Press:
+    """Read [press]: output_profile (an ICC file in the project) and output_condition."""
+    if not isinstance(raw, dict):
+        problems.error("press", "expected a [press] table with output_profile and "
+                       "output_condition")
+        return Press()
+    for key in sorted(set(raw) - {"output_profile", "output_condition"}):
+        problems.warn(f"press.{key}", "unknown key (allowed: output_condition, "
+                      "output_profile); ignored")
+    condition = _text(raw, "output_condition", problems, prefix="press.")
+    profile_raw = _text(raw, "output_profile", problems, prefix="press.")
+    profile = (root / profile_raw).resolve() if profile_raw else None
+    if profile and not profile.is_relative_to(root):
+        problems.error("press.output_profile", f"{profile_raw!r} is outside the project; "
+                       "copy the ICC file into assets/ and point to it there")
+        profile = None
+    elif profile and not profile.is_file():
+        problems.error("press.output_profile", f"{profile_raw!r}: no such file in {root}")
+        profile = None
+    return Press(profile, condition)
 
 
 def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
@@ -265,6 +300,11 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
                     problems.error("clinic.logo", f"{logo_raw!r}: no such file in {root}")
                     logo = None
         clinic = Clinic(logo=logo, **values)
+        for key in ("after_hours", "emergency"):
+            if not values[key]:
+                problems.warn(f"clinic.{key}", "missing: call boxes and the 'When to call' "
+                              f'panel print no {key.replace("_", "-")} number; add {key} = '
+                              '"..." to [clinic]')
 
     disclaimer_raw = raw.get("disclaimer", {})
     if not isinstance(disclaimer_raw, dict):
@@ -274,6 +314,9 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
         problems.warn(f"disclaimer.{key}", "unknown key (allowed: short, text); ignored")
     disclaimer = _text(disclaimer_raw, "text", problems, prefix="disclaimer.")
     disclaimer_short = _text(disclaimer_raw, "short", problems, prefix="disclaimer.")
+
+    review_notes = _string_list(raw, "review_notes", problems)
+    press = _press(raw.get("press", {}), root, problems)
 
     if strict and problems.warnings:
         problems.errors.extend(problems.warnings)
@@ -287,5 +330,6 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
         formats=tuple(formats), version=version.strip(), published=published,
         next_review=next_review, sources=tuple(sources), clinic=clinic,
         disclaimer=disclaimer, disclaimer_short=disclaimer_short,
+        review_notes=tuple(review_notes), press=press,
         warnings=tuple(problems.warnings),
     )
