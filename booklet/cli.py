@@ -212,3 +212,23 @@ def status(project: Path, as_json: bool) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.group()
+def review() -> None:
+    """The clinical review: what the reviewing clinician reads before approving."""
+
+
+@review.command()
+@PROJECT
+@click.option("--lang", "language", default=None, metavar="LANG",
+              help=_("Language to review; default: the source language."))
+@click.option("--out", "out_dir", default="dist", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help=_("Output folder, relative to the project."))
+def packet(project: Path, language: str | None, out_dir: Path) -> None:
+    """Write the review packet PDF: content, table figures and sources, notes, sign-off."""
+    from booklet.packet import write_packet
+    from booklet.project import load_project
+
+    click.echo(str(write_packet(load_project(project), language, out_dir)))

@@ -91,7 +91,7 @@ def number_order_changes(project: Project, language: str) -> list[NumberChange]:
     for message in catalog:
         if not message.id or not message.string or message.fuzzy:
             continue
-        pairs = zip(message.id, message.string) if isinstance(message.id, tuple) \
+        pairs = zip(message.id, message.string, strict=False) if isinstance(message.id, tuple) \
             else [(message.id, message.string)]
         for english, translation in pairs:
             if not isinstance(translation, str) or not translation:
@@ -140,7 +140,8 @@ def packet_html(project: Project, language: str) -> str:
         title=localized.text.get("title") or project.title,
         fingerprint=review.fingerprint(project, language),
         approved=review.approval(project, language), previous=previous,
-        figures=table_figures(project),
+        figures=[(figure, localized.translate(figure.value) if language !=
+                  project.source_language else "") for figure in table_figures(project)],
         number_changes=number_order_changes(project, language),
         changes=changes_since_approval(project, language),
         chapters=chapters,
