@@ -92,6 +92,10 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
 
     layout = _layout_padded(project, fmt, html_for, warnings)
     data = pdf.write_layout(layout, image_dpi=fmt.image_dpi)
+    if fmt.bleed_mm:  # press: slug, marks outside the bleed, output intent (booklet.press)
+        from booklet.press import finish_press
+
+        data = finish_press(data, project, fmt)
     out = pdf.write_pdf(data, Path(out_dir) / edition_filename(project, edition))
     sheets = None
     if fmt.impose_on:
@@ -130,14 +134,6 @@ def _layout_padded(project: Project, fmt: Format, html_for: Callable[[int], str]
                 f"pages, not a multiple of {fmt.pad_to}: a notes page must fit on one page; "
                 "show fewer ruled lines (.notes-lines .line:nth-child(n+N) {display: none}) "
                 f"in styles/{fmt.stylesheet} or styles/custom.css")
-    if (fmt.pdf_variant or "").startswith("pdf/x") and \
-            "device-cmyk" not in layout.document.color_profiles:
-        warnings.append(
-            f"format {fmt.name!r}: no output intent (the print shop's ICC colour profile), "
-            "so a strict PDF/X check will reject the file; ask the shop for its profile, put "
-            f"it in assets/ and declare it in styles/custom-{fmt.name}.css: "
-            '@color-profile device-cmyk { src: url("../assets/PROFILE.icc"); '
-            "components: cyan, magenta, yellow, black; }")
     if fmt.pad_to > 1 and _back_cover_pages(layout) > 1:
         warnings.append(
             f"format {fmt.name!r}: the back cover runs over {_back_cover_pages(layout)} pages, "
