@@ -66,6 +66,14 @@ def _line_count(box) -> int:
     return sum(isinstance(b, boxes.LineBox) for b in box.descendants())
 
 
+def _extent(box) -> tuple[float, float]:
+    """Left and right edge of the text actually set in a margin box."""
+    from weasyprint.formatting_structure import boxes
+
+    texts = [b for b in box.descendants() if isinstance(b, boxes.TextBox)]
+    return (min(b.position_x for b in texts), max(b.position_x + b.width for b in texts))
+
+
 def _text(box) -> str:
     return "".join(getattr(b, "text", "") for b in box.descendants())
 
@@ -125,15 +133,23 @@ def test_box_kinds_carry_an_icon_with_alt_text(clinic):
 
 
 @pytest.mark.parametrize("language", ["en", "es", "ar"])
-@pytest.mark.parametrize("fmt", ["a4", "a5-booklet", "large-print"])
+@pytest.mark.parametrize("fmt", ["a4", "a5-booklet", "large-print", "screen"])
 def test_every_footer_is_one_line(clinic, language, fmt):
     layout = lay_out(clinic, language, fmt)
     footers = 0
     for number, page in enumerate(layout.document.pages, start=1):
+        extents = []
         for keyword, box in _margin_boxes(page, "@bottom"):
             footers += 1
             assert _line_count(box) <= 1, (language, fmt, number, keyword, _text(box))
-            assert box.style["font_size"] >= 9, (fmt, keyword)
+            assert box.style["font_size"] * 0.75 >= 9, (fmt, keyword)  # px to pt
+            extents.append(_extent(box))
+        # Set on one line, not run into the page number (nowrap text can overflow).
+        extents.sort()
+        assert all(0 <= left and right <= page.width for left, right in extents), (
+            language, fmt, number, extents, page.width)
+        for (_, right), (left, _) in zip(extents, extents[1:], strict=False):
+            assert right <= left, (language, fmt, number, extents)
     assert footers >= len(layout.document.pages) - 1  # every page but the cover
 
 
