@@ -33,7 +33,7 @@ DEFAULT_DISCLAIMER_SHORT = N_(
 FOOTER_DISCLAIMER = N_("Not medical advice: ask your care team.")
 # Characters of footer text that fit on one line beside the page number (9 pt
 # footers; large print sets 14 pt over the full width and numbers pages at the top).
-FOOTER_ROOM = {"a5-booklet": 56, "half-letter-booklet": 52, "large-print": 58, "screen": 60}
+FOOTER_ROOM = {"a5-booklet": 56, "half-letter-booklet": 52, "large-print": 50, "screen": 60}
 FOOTER_ROOM_DEFAULT = 80
 # Alt text of the theme's box icons (styles/icons/KIND.svg).
 BOX_ICONS = {"keypoints": N_("Information"), "todo": N_("Checklist"), "call": N_("Telephone")}

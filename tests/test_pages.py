@@ -146,7 +146,7 @@ def test_every_footer_is_one_line(clinic, language, fmt):
             extents.append(_extent(box))
         # Set on one line, not run into the page number (nowrap text can overflow).
         extents.sort()
-        assert all(0 <= left and right <= page.width for left, right in extents), (
+        assert all(left >= 0 and right <= page.width for left, right in extents), (
             language, fmt, number, extents, page.width)
         for (_, right), (left, _) in zip(extents, extents[1:], strict=False):
             assert right <= left, (language, fmt, number, extents)
