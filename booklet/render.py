@@ -145,6 +145,10 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
 
     icons = {kind: theme_file(project, "styles", f"icons/{kind}.svg").as_uri()
              for kind in BOX_ICONS}
+    if language != project.source_language:  # SVG figure labels in the reader's language
+        from booklet.figures import localize_figures
+
+        chapters = localize_figures(chapters, project, _)
     call_title = helpline.call_title(chapters)
     call_triggers = helpline.call_triggers(chapters)
     chapters = helpline.with_box_icons(chapters, {

@@ -173,3 +173,13 @@ def test_missing_numbers_warn_naming_the_key(tmp_path):
     project = load_project(tmp_path / "p")
     assert any("clinic.after_hours" in w for w in project.warnings)
     assert any("clinic.emergency" in w for w in project.warnings)
+
+
+def test_svg_figure_labels_are_catalog_entries_and_translate(built, clinic):
+    found = [s for s in i18n.segments(clinic) if s.kind == "figure label"]
+    assert [(s.msgid, s.file, s.line) for s in found] == [
+        ("Thigh bone", "assets/knee.svg", 4), ("New knee joint", "assets/knee.svg", 5)]
+    spanish = " ".join(_texts(built["es", "a4"]))
+    assert "Fémur" in spanish and "Nueva articulación de rodilla" in spanish
+    assert "Thigh bone" not in spanish
+    assert "Thigh bone" in " ".join(_texts(built["en", "a4"]))
