@@ -97,6 +97,8 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
 
         data = finish_press(data, project, fmt)
     out = pdf.write_pdf(data, Path(out_dir) / edition_filename(project, edition))
+    from booklet.preflight import build_warnings  # read the written PDF back (preflight)
+    warnings.extend(build_warnings(out, edition, project, approval=approval))
     sheets = None
     if fmt.impose_on:
         from booklet.impose import impose_saddle_stitch

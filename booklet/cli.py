@@ -134,19 +134,191 @@ def preview(pdf: Path, pages: str, dpi: int, out_dir: Path, sheet: bool) -> None
 @main.command()
 @PROJECT
 @click.option("--strict", is_flag=True, help=_("Exit non-zero on warnings too."))
-def check(project: Path, strict: bool) -> None:
-    """Check content quality: readability, table figures in prose, review dates."""
+@click.option("--json", "as_json", is_flag=True, help=_("Print the problems as JSON."))
+@click.option("--out", "out_dir", default="dist", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help=_("Folder of the built PDFs, relative to the project."))
+@click.option("--for-sending", is_flag=True,
+              help=_("Check as before emailing: a draft or an overdue review is an error."))
+def check(project: Path, strict: bool, as_json: bool, out_dir: Path, for_sending: bool) -> None:
+    """Check the content (readability, table figures, review dates) and preflight the PDFs.
+
+    The preflight reads every PDF that dist/manifest.json lists: structure and
+    tags, type sizes, fonts, page boxes, page fullness, the footer, the review.
+    """
     from booklet.check import check_project
-    from booklet.errors import BookletError
+    from booklet.core import ERROR, BookletError, Problem
+    from booklet.preflight import preflight_dist
     from booklet.project import load_project
 
-    problems = check_project(load_project(project))
+    loaded = load_project(project)
+    problems = [p if isinstance(p, Problem) else
+                Problem("content", p.level, p.message, str(p.where))
+                for p in check_project(loaded)]
+    if not out_dir.is_absolute():
+        out_dir = loaded.root / out_dir
+    problems += preflight_dist(loaded, out_dir, for_sending=for_sending)
+    if as_json:
+        import json
+
+        click.echo(json.dumps([p.as_dict() for p in problems], indent=2, ensure_ascii=False))
+    else:
+        for problem in problems:
+            click.echo(f"{problem.level}: {problem} [{problem.code}]")
+    failed = [p for p in problems if p.level == ERROR or strict]
+    if failed:
+        raise BookletError(_("{n} problem(s) found.").format(n=len(failed)))
+    if not as_json:
+        click.echo(_("All checks passed.") if not problems else
+                   _("No errors ({n} warning(s)).").format(n=len(problems)))
+
+
+@main.command()
+@PROJECT
+@click.option("--to", "to", metavar="ADDRESS", help=_("Send to one family at this address."))
+@click.option("--lang", "language", metavar="LANG", help=_("The family's language (with --to)."))
+@click.option("--format", "fmt", default="screen", show_default=True, metavar="FORMAT",
+              help=_("Edition format (with --to)."))
+@click.option("--name", default="", help=_("The family's name for the greeting (with --to)."))
+@click.option("--csv", "csv_file", is_flag=False, flag_value="-", default=None,
+              metavar="FILE", help=_("Send to every row of FILE (columns email, language, "
+                                     "optional name, format); with --report: print CSV."))
+@click.option("--by", default="", metavar="NAME",
+              help=_("Staff member sending, for the record; default: the OS user."))
+@click.option("--batch", "batch_id", default=None, metavar="ID",
+              help=_("Batch id (idempotency key with address and edition); default: the "
+                     "CSV's content hash, or today's date and the address."))
+@click.option("--dry-run", is_flag=True, help=_("List what would go out; write nothing."))
+@click.option("--allow-draft", is_flag=True,
+              help=_("Send a draft as a test, only to [mail] clinic_addresses."))
+@click.option("--no-rebuild", is_flag=True,
+              help=_("Refuse an edition whose PDF is out of date instead of rebuilding it."))
+@click.option("--out", "out_dir", default="dist", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help=_("Folder of the built PDFs and manifest.json, relative to the project."))
+@click.option("--report", is_flag=True, help=_("Print the send record instead of sending."))
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              metavar="DATE", help=_("With --report: only from this date (YYYY-MM-DD)."))
+@click.option("--forget", metavar="ADDRESS",
+              help=_("Erase ADDRESS from the send log and outbox (a hash is kept)."))
+@click.option("--resolve", nargs=2, metavar="MESSAGE-ID sent|not-sent", default=None,
+              help=_("Decide a message whose outcome is unknown, after checking the "
+                     "relay's log: sent (never resend) or not-sent (the next run sends it)."))
+def send(project: Path, to: str | None, language: str | None, fmt: str, name: str,
+         csv_file: str | None, by: str, batch_id: str | None, dry_run: bool,
+         allow_draft: bool, no_rebuild: bool, out_dir: Path, report: bool, since,
+         forget: str | None, resolve: tuple[str, str] | None) -> None:
+    """Email approved editions to families, exactly once, and keep the record."""
+    import sys
+
+    from booklet import mail
+    from booklet.core import BookletError
+    from booklet.project import load_mail_settings, load_project
+
+    loaded = load_project(project)
+    if report:
+        rows = mail.send_report(loaded, since=since.date() if since else None)
+        if csv_file is not None:
+            click.echo(mail.report_csv(rows), nl=False)
+            return
+        for row in rows:
+            draft = "  " + _("DRAFT test") if row["draft"] else ""
+            click.echo(f"{row['sent_at']}  {row['status']:<7} {row['email']}  "
+                       f"{row['language']} {row['format']}  v{row['version']}  "
+                       f"{row['fingerprint'][:19]}  {_('by')} {row['by']}  "
+                       f"{row['batch_id']}{draft}")
+        click.echo(_("{n} record(s).").format(n=len(rows)))
+        return
+    if resolve:
+        message_id, decision = resolve
+        if decision not in ("sent", "not-sent"):
+            raise BookletError(_("--resolve {id} {decision}: the decision is sent or "
+                                 "not-sent").format(id=message_id, decision=decision))
+        changed = mail.resolve_unknown(loaded, message_id, delivered=decision == "sent", by=by)
+        click.echo(_("Recorded {decision} for {id} ({n} record(s)).").format(
+            decision=decision, id=message_id, n=changed))
+        return
+    if forget:
+        changed = mail.forget_address(loaded, forget)
+        click.echo(_("Erased {address} from {n} record(s); a hash is kept so a resend "
+                     "is recognised.").format(address=forget, n=changed))
+        return
+    if bool(to) == bool(csv_file):
+        raise BookletError(_("send: give either --to ADDRESS --lang LANG, or --csv FILE "
+                             "(or --report, or --forget ADDRESS)"))
+    settings = load_mail_settings(loaded)
+    for warning in (*loaded.warnings, *settings.warnings):
+        click.echo(_("warning: {}").format(warning), err=True)
+    problems = []
+    if to:
+        if not language:
+            raise BookletError(_("send --to: --lang is required (one of {languages})").format(
+                languages=", ".join(loaded.languages)))
+        recipients = [mail.Recipient(to, language, name, fmt)]
+    else:
+        path = Path(csv_file if csv_file != "-" else "<stdin>")
+        try:
+            data = sys.stdin.buffer.read() if csv_file == "-" else path.read_bytes()
+        except OSError as exc:
+            raise BookletError(f"--csv {path}: {exc.strerror}") from None
+        recipients, problems = mail.read_recipients_csv(data, str(path))
+        if batch_id is None:
+            import hashlib
+
+            batch_id = "csv-" + hashlib.sha256(data).hexdigest()[:12]
     for problem in problems:
-        click.echo(f"{problem.level}: {problem.where}: {problem.message}")
-    errors = [p for p in problems if p.level == "error" or strict]
-    if errors:
-        raise BookletError(_("{n} problem(s) found.").format(n=len(errors)))
-    click.echo(_("All checks passed."))
+        click.echo(_("error: {}").format(problem), err=True)
+    labels = {"sent": _("sent"), "failed": _("failed"), "skipped": _("skipped"),
+              "unknown": _("unknown")}
+
+    def line(row) -> str:
+        where = f"line {row.line}: " if row.line else ""
+        detail = row.reply if row.status == "sent" else row.reason or row.reply
+        label = _("dry run") if dry_run and mail.is_repeat(row) and \
+            row.reason.startswith("dry run") else labels[row.status]
+        if label != labels[row.status]:
+            detail = detail.removeprefix("dry run: ")
+        return (f"{label:<8} {where}{row.email}  {row.language} {row.format}"
+                + (f"  {detail}" if detail else ""))
+
+    tty = sys.stdout.isatty()
+    bar = None
+    if tty and len(recipients) > 1:
+        bar = click.progressbar(length=len(recipients), label=_("Sending"))
+        bar.__enter__()
+
+    def progress(row) -> None:
+        if bar is not None:
+            bar.update(1)
+        else:
+            click.echo(line(row))
+
+    try:
+        summary = mail.send_batch(
+            loaded, recipients, by=by, batch_id=batch_id, out_dir=out_dir,
+            dry_run=dry_run, allow_draft=allow_draft, rebuild=not no_rebuild,
+            progress=progress, note=lambda text: click.echo(text, err=True))
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if bar is not None:
+        for row in summary.rows:
+            if row.status != "sent":
+                click.echo(line(row))
+    where = _("the outbox {folder}").format(folder=mail.outbox_dir(loaded)) \
+        if settings.transport == "outbox" else f"{settings.host}:{settings.port}"
+    if dry_run:
+        click.echo(_("Dry run, batch {batch}: nothing sent, nothing written.").format(
+            batch=summary.batch_id))
+    else:
+        click.echo(_("Batch {batch} to {where}: {sent} sent, {failed} failed, {skipped} "
+                     "skipped, {unknown} unknown, {bad} bad row(s).").format(
+            batch=summary.batch_id, where=where, sent=len(summary.sent),
+            failed=len(summary.failed), skipped=len(summary.skipped),
+            unknown=len(summary.unknown), bad=len(problems)))
+    refused = [row for row in summary.skipped if not mail.is_repeat(row)]
+    if summary.failed or summary.unknown or problems or refused:
+        sys.exit(1)
 
 
 @main.group()

@@ -270,13 +270,24 @@ def theme_template_files(project: Project) -> list[Path]:
     return [names[name] for name in sorted(names)]
 
 
+def email_template_files(project: Project) -> list[Path]:
+    """The email templates (subject, text and HTML body) of `booklet send`, own over theme's."""
+    names: dict[str, Path] = {}
+    for folder in (theme_dir() / "templates" / "email", project.root / "templates" / "email"):
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.suffix in (".txt", ".html") and path.is_file():
+                    names[path.name] = path
+    return [names[name] for name in sorted(names)]
+
+
 def _theme_segments(project: Project) -> Iterator[Segment]:
     import jinja2.ext
     from babel.messages.extract import DEFAULT_KEYWORDS, extract
 
     sources: list[tuple[Path, object, dict]] = [
         (path, jinja2.ext.babel_extract, {"trim_blocks": "true", "lstrip_blocks": "true"})
-        for path in theme_template_files(project)]
+        for path in theme_template_files(project) + email_template_files(project)]
     sources.append((PACKAGE_DIR / "render.py", "python", {}))
     for path, method, options in sources:
         with path.open("rb") as fileobj:
@@ -288,7 +299,7 @@ def _theme_segments(project: Project) -> Iterator[Segment]:
                                    "fix the template syntax") from None
         for lineno, message, _comments, _context in found:
             name = f"booklet/{path.name}" if method == "python" else \
-                f"templates/{path.name}"
+                f"templates/{'email/' if path.parent.name == 'email' else ''}{path.name}"
             yield Segment(message, name, lineno, "theme")
 
 
@@ -781,7 +792,8 @@ def localize(project: Project, language: str, *, strict: bool = False) -> Locali
                 continue
             usable[entry.context, entry.id] = tuple(_single_line(s) for s in message.string) \
                 if isinstance(message.string, (list, tuple)) else _single_line(message.string)
-        else:
+        elif not all(where.startswith("templates/email/") for where, _ in entry.locations):
+            # Email-only strings are not in the PDF: the edition does not show them.
             text = entry.id[0] if isinstance(entry.id, tuple) else entry.id
             fallbacks.append(Fallback(english_at, state, text, len(entry.locations) - 1))
     if problems:

@@ -59,6 +59,7 @@ class Project:
     sources: tuple[str, ...] = ()
     disclaimer: str = ""
     disclaimer_short: str = ""
+    budgets: tuple[tuple[str, str, int], ...] = ()  # (format or "" for all, key, limit)
     review_notes: tuple[str, ...] = ()  # for the reviewing clinician only: never printed
     press: Press = field(default_factory=Press)
     warnings: tuple[str, ...] = field(default=(), compare=False)
@@ -118,11 +119,37 @@ class _Problems:
 
 KNOWN_KEYS = {
     "title", "subtitle", "slug", "source_language", "languages", "formats", "version",
-    "published", "next_review", "sources", "clinic", "disclaimer", "review_notes", "press",
+    "published", "next_review", "sources", "clinic", "disclaimer", "mail", "budgets",
+    "review_notes", "press",
 }
 CLINIC_KEYS = {"name", "phone", "email", "address", "website", "logo", "after_hours",
                "emergency"}
 DISCLAIMER_KEYS = {"text", "short"}
+BUDGET_KEYS = {"pages", "file_kb"}
+
+
+def _budgets(raw: dict, problems: _Problems) -> tuple[tuple[str, str, int], ...]:
+    """[budgets] pages / file_kb for every format, and [budgets.FORMAT] for one (preflight)."""
+    table = raw.get("budgets", {})
+    if not isinstance(table, dict):
+        problems.error("budgets", "expected a [budgets] table with pages and file_kb")
+        return ()
+    found = []
+    scopes = [("", {k: v for k, v in table.items() if not isinstance(v, dict)})]
+    scopes += [(k, v) for k, v in table.items() if isinstance(v, dict)]
+    for scope, values in scopes:
+        prefix = f"budgets.{scope}." if scope else "budgets."
+        if scope and scope not in FORMATS:
+            problems.error(prefix[:-1], f"unknown format; allowed: {', '.join(FORMATS)}")
+            continue
+        for key, value in values.items():
+            if key not in BUDGET_KEYS:
+                problems.warn(prefix + key, "unknown key (allowed: file_kb, pages); ignored")
+            elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                problems.error(prefix + key, f"got {value!r}; expected a whole number above 0")
+            else:
+                found.append((scope, key, value))
+    return tuple(found)
 
 
 def _text(raw: dict, key: str, problems: _Problems, *, required: bool = False,
@@ -315,6 +342,7 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
     disclaimer = _text(disclaimer_raw, "text", problems, prefix="disclaimer.")
     disclaimer_short = _text(disclaimer_raw, "short", problems, prefix="disclaimer.")
 
+    budgets = _budgets(raw, problems)
     review_notes = _string_list(raw, "review_notes", problems)
     press = _press(raw.get("press", {}), root, problems)
 
@@ -330,6 +358,143 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
         formats=tuple(formats), version=version.strip(), published=published,
         next_review=next_review, sources=tuple(sources), clinic=clinic,
         disclaimer=disclaimer, disclaimer_short=disclaimer_short,
-        review_notes=tuple(review_notes), press=press,
+        budgets=budgets, review_notes=tuple(review_notes), press=press,
         warnings=tuple(problems.warnings),
     )
+
+
+# ---------------------------------------------------------------------------
+# The [mail] table: read only by `booklet send` (booklet/mail.py)
+# ---------------------------------------------------------------------------
+
+MAIL_KEYS = {"host", "port", "security", "user", "password_file", "from", "reply_to",
+             "ca_file", "clinic_addresses", "max_attachment_mb", "retries", "retry_seconds",
+             "timeout_seconds"}
+MAIL_SECURITY = ("starttls", "tls", "none")
+MAIL_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """How `booklet send` hands messages over: an SMTP relay, or (no host) the outbox."""
+
+    from_address: str
+    reply_to: str = ""
+    host: str = ""  # empty: write .eml files to the outbox instead of sending
+    port: int = 587
+    security: str = "starttls"
+    user: str = ""
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    clinic_addresses: tuple[str, ...] = ()
+    max_attachment_mb: float = 10.0
+    retries: int = 3
+    retry_seconds: float = 5.0
+    timeout_seconds: float = 60.0
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def transport(self) -> str:
+        return "smtp" if self.host else "outbox"
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def _mail_address(value: str, key: str, problems: _Problems) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        problems.error(key, f"got {value!r}: {exc}; expected an address like "
+                       '"handouts@clinic.org"')
+        return ""
+
+
+def load_mail_settings(project: Project) -> MailSettings:
+    """Read and check the [mail] table of booklet.toml (every problem at once).
+
+    No table means the embedded default: messages are written as .eml files to
+    the outbox, from the clinic's email address. The password is never read
+    from here: only BOOKLET_SMTP_PASSWORD or a password_file its owner alone reads.
+    """
+    path = project.config_path
+    raw = tomllib.loads(path.read_text(encoding="utf-8")).get("mail", {})
+    problems = _Problems(path)
+    if not isinstance(raw, dict):
+        raise BookletError(f"{path}: key 'mail': expected a [mail] table with host, port, "
+                           "security, user, from, reply_to, clinic_addresses")
+    if "password" in raw:
+        problems.error("mail.password", "a password never goes in booklet.toml; remove it "
+                       "and set BOOKLET_SMTP_PASSWORD or password_file = \"PATH\" (a file "
+                       "only you can read)")
+    for key in sorted(set(raw) - MAIL_KEYS - {"password"}):
+        problems.warn(f"mail.{key}", f"unknown key (allowed: {', '.join(sorted(MAIL_KEYS))}); "
+                      "ignored")
+    text = {key: _text(raw, key, problems, prefix="mail.")
+            for key in ("host", "user", "from", "reply_to", "security", "ca_file",
+                        "password_file")}
+    sender = text["from"] or project.clinic.email
+    if not sender:
+        problems.error("mail.from", 'is required when [clinic] has no email: add from = '
+                       '"handouts@clinic.org"')
+    else:
+        sender = _mail_address(sender, "mail.from" if text["from"] else "clinic.email",
+                               problems)
+    reply_to = _mail_address(text["reply_to"], "mail.reply_to", problems) \
+        if text["reply_to"] else ""
+    security = text["security"] or "starttls"
+    if security not in MAIL_SECURITY:
+        problems.error("mail.security", f"got {security!r}; allowed values: "
+                       f"{', '.join(MAIL_SECURITY)} (none only for a relay on this machine)")
+        security = "starttls"
+    host = text["host"]
+    if security == "none" and host and not is_loopback(host):
+        problems.error("mail.security", f"\"none\" sends in plain text, allowed only to a "
+                       f"relay on this machine (127.0.0.1, ::1, localhost), not {host!r}; "
+                       "use \"starttls\" or \"tls\"")
+    port = raw.get("port", MAIL_PORTS[security])
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        problems.error("mail.port", f"got {port!r}; expected a number from 1 to 65535, like "
+                       f"port = {MAIL_PORTS[security]}")
+        port = MAIL_PORTS[security]
+
+    def file_key(key: str) -> Path | None:
+        if not text[key]:
+            return None
+        found = (project.root / text[key]).expanduser().resolve()
+        if not found.is_file():
+            problems.error(f"mail.{key}", f"{text[key]!r}: no such file")
+            return None
+        return found
+
+    ca_file, password_file = file_key("ca_file"), file_key("password_file")
+    clinic_addresses = [_mail_address(a, "mail.clinic_addresses", problems)
+                        for a in _string_list(raw, "clinic_addresses", problems) if a]
+
+    def number(key: str, default: float, low: float, high: float) -> float:
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not low <= value <= high:
+            problems.error(f"mail.{key}", f"got {value!r}; expected a number from {low:g} "
+                           f"to {high:g}, like {key} = {default:g}")
+            return default
+        return value
+
+    settings = MailSettings(
+        from_address=sender, reply_to=reply_to, host=host, port=port, security=security,
+        user=text["user"], password_file=password_file, ca_file=ca_file,
+        clinic_addresses=tuple(a for a in clinic_addresses if a),
+        max_attachment_mb=number("max_attachment_mb", 10, 0.01, 1000),
+        retries=int(number("retries", 3, 0, 10)),
+        retry_seconds=number("retry_seconds", 5, 0, 600),
+        timeout_seconds=number("timeout_seconds", 60, 1, 600),
+        warnings=tuple(problems.warnings))
+    if problems.errors:
+        count = len(problems.errors)
+        raise BookletError(f"{count} problem{'s' if count > 1 else ''} in the [mail] table "
+                           f"of {path}:\n" + "\n".join(f"  {e}" for e in problems.errors))
+    return settings

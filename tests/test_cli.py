@@ -88,7 +88,8 @@ def test_new_refuses_non_empty_folder(tmp_path: Path):
     assert result.exit_code == 1 and "not empty" in result.output
 
 
-def test_check_command_passes_on_shipped_handout():
-    result = run("check", str(Path(__file__).resolve().parents[1]))
+def test_check_command_passes_on_shipped_handout(tmp_path: Path):
+    # The content checks only: no built PDFs to preflight in an empty --out.
+    result = run("check", str(Path(__file__).resolve().parents[1]), "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
-    assert "All checks passed." in result.output
+    assert "error:" not in result.output and "[preflight-nothing]" in result.output
