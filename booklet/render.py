@@ -31,10 +31,10 @@ DEFAULT_DISCLAIMER_SHORT = N_(
     "General information only, not medical advice. Ask your care team.")
 # The footer's disclaimer where the project's short one does not fit on one line.
 FOOTER_DISCLAIMER = N_("Not medical advice: ask your care team.")
-# Characters of footer text that fit on one line beside the page number (9 pt
-# footers; large print sets 14 pt over the full width and numbers pages at the top).
-FOOTER_ROOM = {"a5-booklet": 56, "half-letter-booklet": 52, "large-print": 50, "screen": 60}
-FOOTER_ROOM_DEFAULT = 80
+# Characters of footer text that fit on one line beside the page number: 9 pt
+# footers (large print: 18 pt over the full width, page numbers at the top).
+FOOTER_ROOM = {"a5-booklet": 62, "half-letter-booklet": 58, "large-print": 58, "screen": 62}
+FOOTER_ROOM_DEFAULT = 95
 # Alt text of the theme's box icons (styles/icons/KIND.svg).
 BOX_ICONS = {"keypoints": N_("Information"), "todo": N_("Checklist"), "call": N_("Telephone")}
 
@@ -56,11 +56,22 @@ def text_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def footer_text(disclaimer_short: str, fallback: str, format_name: str) -> str:
-    """The footer line: the project's short disclaimer, or the theme's shorter one
-    where it would wrap (the footer is one line in every language and format)."""
+def footer_text(disclaimer_short: str, fallback: str, format_name: str,
+                version: str = "") -> str:
+    """The footer line: the short disclaimer and the version, on one line.
+
+    The project's short disclaimer where it fits, else the theme's shorter one
+    (every format, every language: a footer never wraps).
+    """
     room = FOOTER_ROOM.get(format_name, FOOTER_ROOM_DEFAULT)
-    return disclaimer_short if text_width(disclaimer_short) <= room else fallback
+    own = f"{disclaimer_short} · {version}" if version else disclaimer_short
+    if text_width(own) > 1.5 * FOOTER_ROOM_DEFAULT:
+        return own  # not short at all: the author's to shorten (preflight: footer-wraps)
+    for text in (disclaimer_short, fallback):
+        line = f"{text} · {version}" if version else text
+        if text_width(line) <= room:
+            return line
+    return f"{fallback} · {version}" if version else fallback
 
 
 def page_of_css(template: str) -> str:
@@ -165,7 +176,8 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
     disclaimer = text.get("disclaimer") or project.disclaimer or _(DEFAULT_DISCLAIMER)
     disclaimer_short = (text.get("disclaimer_short") or project.disclaimer_short
                         or _(DEFAULT_DISCLAIMER_SHORT))
-    footer = footer_text(disclaimer_short, _(FOOTER_DISCLAIMER), fmt.name)
+    footer = footer_text(disclaimer_short, _(FOOTER_DISCLAIMER), fmt.name,
+                         f"{_('Version')} {project.version}")
     created = project.published.isoformat() if project.published else ""
     env = _environment(project, translations)
     help_context = {"help_numbers": helpline.help_numbers(project.clinic), "format": fmt,
