@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from booklet.language import DEFAULT_FONTS, primary
 from booklet.project import Project
 
 MAX_GRADE = 8.0
@@ -64,7 +65,7 @@ def check_project(project: Project, today: dt.date | None = None) -> list[Proble
     today = today or dt.date.today()
     problems: list[Problem] = []
     chapters = load_chapters(project)
-    if project.source_language.split("-")[0] == "en":
+    if primary(project.source_language) == "en":
         for chapter in chapters:
             score = readability(plain_text(chapter.html))
             if score.grade > MAX_GRADE:
@@ -107,26 +108,6 @@ def check_project(project: Project, today: dt.date | None = None) -> list[Proble
 # Font coverage: fail the build rather than print empty boxes ("tofu")
 # ---------------------------------------------------------------------------
 
-# The font stacks of styles/handout.css, by language tag prefix ("" is the
-# html default). Keep the two in step: the check reads the same fonts the
-# page uses, so a character it passes is a character WeasyPrint can draw.
-FONT_STACKS: dict[str, tuple[str, ...]] = {
-    "": ("Noto Sans", "Noto Sans Arabic", "Noto Sans CJK SC"),
-    "zh": ("Noto Sans CJK SC", "Noto Sans"),
-    "zh-Hant": ("Noto Sans CJK TC", "Noto Sans"),
-    "ja": ("Noto Sans CJK JP", "Noto Sans"),
-    "ko": ("Noto Sans CJK KR", "Noto Sans"),
-    "ar": ("Noto Sans Arabic", "Noto Sans"),
-    "fa": ("Noto Sans Arabic", "Noto Sans"),
-    "ur": ("Noto Sans Arabic", "Noto Sans"),
-    "he": ("Noto Sans Hebrew", "Noto Sans"),
-    "yi": ("Noto Sans Hebrew", "Noto Sans"),
-    "hi": ("Noto Sans Devanagari", "Noto Sans"),
-    "mr": ("Noto Sans Devanagari", "Noto Sans"),
-    "ne": ("Noto Sans Devanagari", "Noto Sans"),
-    "bn": ("Noto Sans Bengali", "Noto Sans"),
-    "th": ("Noto Sans Thai", "Noto Sans"),
-}
 PROJECT_FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc", ".woff", ".woff2")
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
                  "source", "track", "wbr"}
@@ -141,14 +122,21 @@ class Font:
     matched: str  # the family fontconfig matched (differs when the font is missing)
 
 
-def font_stack(language: str) -> tuple[str, ...]:
-    """The font families the theme sets for a language, most specific tag first."""
+def font_stack(language: str, tags: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The font families the page sets for a language, most specific tag first.
+
+    The same table (booklet.language.font_stacks) writes the stylesheet's
+    :lang() rules, so a character passed here is one WeasyPrint can draw.
+    """
+    from booklet.language import font_stacks
+
+    stacks = font_stacks(tuple(tags))
     parts = language.split("-")
     for size in range(len(parts), 0, -1):
-        stack = FONT_STACKS.get("-".join(parts[:size]))
+        stack = stacks.get("-".join(parts[:size]))
         if stack:
             return stack
-    return FONT_STACKS[""]
+    return stacks[""]
 
 
 @cache
@@ -225,7 +213,7 @@ def _text_by_language(html: str, language: str) -> dict[str, dict[str, str]]:
             if tag in VOID_ELEMENTS:
                 return
             lang = dict(attrs).get("lang") or ""
-            if tag != "html" and font_stack(lang) == FONT_STACKS[""]:
+            if tag != "html" and font_stack(lang) == DEFAULT_FONTS:
                 lang = self.lang()
             self.stack.append((tag, lang or self.lang()))
 
@@ -273,7 +261,8 @@ def font_problems(project: Project, language: str, html: str) -> list[Problem]:
     problems = []
     extra = _project_fonts(project)
     for lang, chars in sorted(_text_by_language(html, language).items()):
-        fonts = [find_font(family) for family in font_stack(lang)] + extra
+        stack = font_stack(lang, project.languages)
+        fonts = [find_font(family) for family in stack] + extra
         covered: set[int] = set()
         for font in fonts:
             if font.file:

@@ -351,7 +351,10 @@ def update(project: Path) -> None:
 @PROJECT
 @click.option("--json", "as_json", is_flag=True, help=_("Print the counts as JSON."))
 def status(project: Path, as_json: bool) -> None:
-    """Show per language how much is translated, fuzzy or missing, and its review."""
+    """Show per language how much is translated, fuzzy or missing, and its review.
+
+    Exits 1 when any catalog has a problem (listed, and in --json as "problems").
+    """
     from booklet.i18n import status as catalog_status
     from booklet.project import load_project
 
@@ -360,6 +363,8 @@ def status(project: Path, as_json: bool) -> None:
         import json
 
         click.echo(json.dumps([row.as_dict() for row in rows], indent=2, ensure_ascii=False))
+        if any(row.problems for row in rows):
+            raise SystemExit(1)
         return
     header = (_("language"), _("translated"), _("fuzzy"), _("untranslated"), _("done"),
               _("review"))
@@ -380,6 +385,99 @@ def status(project: Path, as_json: bool) -> None:
     for row in rows:
         for problem in row.problems:
             click.echo(_("error: {}").format(problem), err=True)
+    if any(row.problems for row in rows):
+        raise SystemExit(1)  # so CI can gate on it
+
+
+
+class _DeskGroup(click.Group):
+    """``booklet desk [PROJECT...]`` serves; ``booklet desk user add NAME`` manages accounts.
+
+    Anything that is not a subcommand's name goes to ``serve``, so the short
+    form needs no extra word.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or args[0] not in self.commands:
+            args = ["serve", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group(cls=_DeskGroup)
+def desk() -> None:
+    """The clinic desk: a local web page where staff find, print and email handouts."""
+
+
+@desk.command("serve")
+@click.argument("projects", nargs=-1, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--port", type=click.IntRange(0, 65535), default=8470, show_default=True,
+              help=_("Port to listen on (0: any free port)."))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help=_("Address to listen on; anything but this machine needs --cert and "
+                     "--key."))
+@click.option("--cert", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=_("TLS certificate (PEM), needed to listen beyond this machine."))
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=_("TLS private key (PEM) for --cert."))
+@click.option("--users", "users_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help=_("Users file; default: $BOOKLET_DESK_USERS or "
+                                   "~/.config/booklet/desk-users.json."))
+def desk_serve(projects: tuple[Path, ...], port: int, host: str, cert: Path | None,
+               key: Path | None, users_file: Path | None) -> None:
+    """Serve the desk for PROJECT folders (or folders of projects); default: this folder.
+
+    Staff sign in with accounts made by: booklet desk user add NAME
+    """
+    from booklet.desk.serve import check_listen, serve
+    from booklet.desk.users import default_users_file, load_users
+
+    tls = check_listen(host, cert, key)
+    users_file = users_file or default_users_file()
+    if not load_users(users_file):
+        click.echo(_("warning: no desk users in {path}; add one with: booklet desk user add "
+                     "NAME").format(path=users_file), err=True)
+    try:
+        from booklet.desk import create_app
+    except ImportError as exc:
+        from booklet.errors import BookletError
+
+        raise BookletError(_("the desk needs its extra packages ({reason}): pip install "
+                             "'booklet[desk]'").format(reason=exc)) from None
+    app = create_app(list(projects) or [Path(".")], users_file, secure_cookies=tls)
+    serve(app, host, port, cert=cert, key=key, say=click.echo)
+
+
+@desk.group("user")
+def desk_user() -> None:
+    """Desk accounts (argon2 hashes in a file only you can read)."""
+
+
+@desk_user.command("add")
+@click.argument("name")
+@click.option("--users", "users_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help=_("Users file; default: $BOOKLET_DESK_USERS or "
+                                   "~/.config/booklet/desk-users.json."))
+def desk_user_add(name: str, users_file: Path | None) -> None:
+    """Create the account NAME (or set a new password); the password is asked twice."""
+    import sys
+
+    from booklet.desk.users import add_user, default_users_file
+
+    try:
+        import argon2  # noqa: F401
+    except ImportError as exc:
+        from booklet.errors import BookletError
+
+        raise BookletError(_("the desk needs its extra packages ({reason}): pip install "
+                             "'booklet[desk]'").format(reason=exc)) from None
+    if sys.stdin.isatty():
+        password = click.prompt(_("Password"), hide_input=True,
+                                confirmation_prompt=_("Repeat the password"))
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    path = users_file or default_users_file()
+    add_user(path, name, password)
+    click.echo(_("Added {name} to {path}.").format(name=name.strip(), path=path))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,21 +24,22 @@ DIRECTIVE = re.compile(r"^:::\s*(\w+)\s*(.*?)\s*$")
 FRONT_MATTER_KEYS = {"title", "id"}
 
 # Quotation marks per language for the smarty extension, as typesetters use them.
+# Smarty's "right single quote" is also every apostrophe it sees ("body's",
+# "qu'elle"), so it is always U+2019, never a language's secondary closing
+# quote (which printed "body›s" in French and "body』s" in Japanese); a typed
+# 'x' pair prints as ‘x’, and a translator types the language's own secondary
+# quotes where they are wanted.
 QUOTES = {
     "en": ("&lsquo;", "&rsquo;", "&ldquo;", "&rdquo;"),
     "es": ("&lsquo;", "&rsquo;", "&laquo;", "&raquo;"),
     "pt": ("&lsquo;", "&rsquo;", "&ldquo;", "&rdquo;"),
-    "fr": ("&lsaquo;&#8239;", "&#8239;&rsaquo;", "&laquo;&#8239;", "&#8239;&raquo;"),
-    "de": ("&sbquo;", "&lsquo;", "&bdquo;", "&ldquo;"),
+    "fr": ("&lsquo;", "&rsquo;", "&laquo;&#8239;", "&#8239;&raquo;"),
+    "de": ("&lsquo;", "&rsquo;", "&bdquo;", "&ldquo;"),
     "zh": ("&lsquo;", "&rsquo;", "&ldquo;", "&rdquo;"),
-    "ja": ("&#12302;", "&#12303;", "&#12300;", "&#12301;"),
-    "ar": ("&lsaquo;", "&rsaquo;", "&laquo;", "&raquo;"),
-    "he": ("&#8218;", "&#8217;", "&#8222;", "&#8221;"),
+    "ja": ("&lsquo;", "&rsquo;", "&#12300;", "&#12301;"),
+    "ar": ("&lsquo;", "&rsquo;", "&laquo;", "&raquo;"),
+    "he": ("&lsquo;", "&rsquo;", "&#8222;", "&#8221;"),
 }
-
-# The comma between items of a list cell (drugs in a regimen), as each script writes it.
-LIST_SEPARATORS = {"ar": "\u060c ", "fa": "\u060c ", "ur": "\u060c ", "zh": "\u3001",
-                   "ja": "\u3001"}
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl", "dt",
@@ -208,7 +209,9 @@ def _markdown(language: str, slug: str):
     import markdown
     from markdown.extensions.toc import slugify_unicode
 
-    quotes = QUOTES.get(language.split("-")[0], QUOTES["en"])
+    from booklet.language import primary
+
+    quotes = QUOTES.get(primary(language), QUOTES["en"])
     return markdown.Markdown(
         extensions=["tables", "attr_list", "def_list", "footnotes", "admonition",
                     "smarty", "toc", "sane_lists"],
@@ -252,7 +255,9 @@ def _table_html(table: Table, translate: Translate, language: str) -> str:
             value = row.get(col.key, "")
             if col.is_list:
                 items = [i.strip() for i in value.split(",") if i.strip()]
-                separator = LIST_SEPARATORS.get(language.split("-")[0], ", ")
+                from booklet.language import language as language_of
+
+                separator = language_of(language).list_separator
                 cell = separator.join(
                     f'<span class="nobreak">{inline_markdown(translate(i), language)}</span>'
                     for i in items)

@@ -40,6 +40,7 @@ class Block:
     kind: str  # title, heading, paragraph, item, box-title, cell, definition, footnote
     text: str
     line: int  # 1-based line in the file where the block starts
+    note: str = ""  # for the translator: the box or list the block belongs to
 
 
 # A piece is either a verbatim line or a block with the text around it.
@@ -52,9 +53,22 @@ def _block_start(line: str) -> bool:
                 or TABLE_ROW.match(line) or ATTRIBUTES_ONLY.match(line))
 
 
-def _pieces(lines: list[str], first: int, indent: str) -> Iterator[_Piece]:
+def _item_note(box: str, lead: str) -> str:
+    """Say what a list item belongs to: a translator sees one entry at a time."""
+    if box:
+        if box.rstrip()[-1:] in ".?!:。？！：":
+            return f'item of the box "{box}"'
+        return (f'item of the box "{box}": each item completes the sentence its title '
+                'begins')
+    if lead:
+        return f'item of the list introduced by "{lead}"'
+    return ""
+
+
+def _pieces(lines: list[str], first: int, indent: str, box: str = "") -> Iterator[_Piece]:
     """Yield (prefix, block, suffix) for blocks and (line, None, "") for verbatim lines."""
     i = 0
+    lead = ""  # the paragraph before a list, when it ends with a colon
     while i < len(lines):
         raw = lines[i]
         number = first + i
@@ -63,6 +77,9 @@ def _pieces(lines: list[str], first: int, indent: str) -> Iterator[_Piece]:
             i += 1
             continue
         line = raw[len(indent):] if raw.startswith(indent) else raw.lstrip()
+        # Indentation beyond the block's own (a nested list item) stays as written.
+        extra = line[:len(line) - len(line.lstrip())]
+        line = line.lstrip()
         if DIRECTIVE.match(line) or ATTRIBUTES_ONLY.match(line) or TABLE_RULE.match(line):
             yield raw, None, ""
             i += 1
@@ -76,10 +93,11 @@ def _pieces(lines: list[str], first: int, indent: str) -> Iterator[_Piece]:
                 j += 1
             while j > i + 1 and not lines[j - 1].strip():
                 j -= 1  # trailing blank lines belong to the outer level
-            yield from _pieces(lines[i + 1:j], number + 1, body_indent)
+            yield from _pieces(lines[i + 1:j], number + 1, body_indent, match.group(2))
             i = j
             continue
         if match := HEADING.match(line):
+            lead = ""
             yield indent + match.group(1), Block("heading", match.group(2), number), \
                 match.group(3) or ""
             i += 1
@@ -110,7 +128,14 @@ def _pieces(lines: list[str], first: int, indent: str) -> Iterator[_Piece]:
         if kind == "paragraph" and j < len(lines) and DEFINITION.match(
                 lines[j][len(indent):] if lines[j].startswith(indent) else lines[j]):
             kind = "term"
-        yield indent + prefix, Block(kind, " ".join(t.strip() for t in text), number), ""
+        joined = " ".join(t.strip() for t in text)
+        note = _item_note(box, lead) if kind == "item" else \
+            (f'in the box "{box}"' if box else "")
+        yield indent + extra + prefix, Block(kind, joined, number, note), ""
+        if kind == "paragraph":
+            # The sentence the list completes: the paragraph's last one.
+            lead = re.split(r"(?<=[.!?\u3002])\s+", joined)[-1] \
+                if joined.rstrip().endswith((":", "\uff1a")) else ""
         i = j
 
 
@@ -126,6 +151,60 @@ def _front_matter(lines: list[str]) -> tuple[int, Block | None]:
         if key.strip() == "title":
             title = Block("title", value.strip().strip('"').strip("'"), index + 1)
     return 0, None
+
+
+def _structure(markdown_text: str) -> list[str]:
+    """The element names Python-Markdown makes of a text, in document order."""
+    from html.parser import HTMLParser
+
+    import markdown
+
+    html = markdown.Markdown(extensions=["tables", "attr_list", "def_list", "footnotes",
+                                         "admonition", "sane_lists"]).convert(markdown_text)
+    names: list[str] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            names.append(tag)
+
+    Collect().feed(html)
+    return names
+
+
+def _chunks(lines: list[str], first: int) -> Iterator[tuple[int, str]]:
+    """Top-level pieces of a Markdown body (a new one at an unindented line after a
+    blank line), with their first line number."""
+    start = 0
+    for index in range(1, len(lines) + 1):
+        if index == len(lines) or (lines[index][:1] not in ("", " ", "\t", ":")
+                                   and not lines[index - 1].strip()):
+            chunk = "\n".join(lines[start:index])
+            if chunk.strip():
+                yield first + start, chunk
+            start = index
+
+
+def check_segmenting(text: str, where: str) -> None:
+    """Prove that cutting a chapter into segments and putting it back changes nothing
+    a reader sees: each top-level block, reassembled from its segments with
+    every text replaced, must parse into the same elements as the English.
+
+    A construct the segmenter does not know (a setext heading, a table without
+    outer pipes, a list nested by 2 spaces, a box body indented with a tab) is
+    an error naming the file and line, never a translation that silently
+    breaks the page.
+    """
+    lines = text.split("\n")
+    start, _title = _front_matter(lines)
+    for line, chunk in _chunks(lines[start:], start + 1):
+        rebuilt = translate_markdown(chunk, lambda block: f"T{block.text}T")
+        if _structure(rebuilt) != _structure(chunk):
+            raise BookletError(
+                f"{where}:{line}: booklet i18n cannot cut this block into translatable "
+                "segments the way Markdown reads it, so a translation would change the "
+                "page. Write it the way the README shows: '# ' headings (not underlined "
+                "with === or ---), tables with | at both ends of each row, nested list "
+                "items indented by 4 spaces, box bodies indented by 4 spaces (not a tab)")
 
 
 def markdown_blocks(text: str) -> list[Block]:
@@ -187,6 +266,7 @@ class Segment:
     line: int
     kind: str  # a Markdown block kind, "table ...", "booklet.toml ..." or "theme"
     context: str | None = None  # msgctxt: TABLE_CONTEXT for data-table strings
+    note: str = ""  # where it sits, for the translator (#. comment)
 
 
 def _relative(project: Project, path: Path) -> str:
@@ -207,6 +287,17 @@ def _line_of(lines: list[str], needle: str, start: int = 0) -> int:
     return 1
 
 
+def _key_line(lines: list[str], key: str, text: str) -> int:
+    """1-based line of ``key = "text"`` in a TOML file (a column label's own line, not
+    the caption's that mentions the same words); else the first line with text."""
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+    pattern = re.compile(rf'^\s*{re.escape(key)}\s*=\s*["\'].*{re.escape(quoted[:40])}')
+    for index, line in enumerate(lines):
+        if pattern.match(line):
+            return index + 1
+    return _line_of(lines, text)
+
+
 def _chapter_segments(project: Project) -> Iterator[Segment]:
     from booklet.content import chapter_files
 
@@ -216,9 +307,14 @@ def _chapter_segments(project: Project) -> Iterator[Segment]:
         except UnicodeDecodeError as exc:
             raise BookletError(f"{path}: not UTF-8 text ({exc}); save it as UTF-8") from None
         name = _relative(project, path)
-        for block in markdown_blocks(text):
+        check_segmenting(text, name)
+        blocks = markdown_blocks(text)
+        chapter = next((b.text for b in blocks if b.kind == "title"), path.stem)
+        for block in blocks:
             if block.text.strip():
-                yield Segment(block.text, name, block.line, block.kind)
+                where = f'chapter "{chapter}"' if block.kind != "title" else ""
+                note = "; ".join(n for n in (where, block.note) if n)
+                yield Segment(block.text, name, block.line, block.kind, note=note)
 
 
 def _table_segments(project: Project) -> Iterator[Segment]:
@@ -229,22 +325,25 @@ def _table_segments(project: Project) -> Iterator[Segment]:
         lines = path.read_text(encoding="utf-8").split("\n")
         name = _relative(project, path)
 
-        def at(text: str, kind: str, lines: list[str] = lines, name: str = name) -> Segment:
-            return Segment(text, name, _line_of(lines, text), kind, TABLE_CONTEXT)
+        def at(text: str, kind: str, key: str, lines: list[str] = lines,
+               name: str = name) -> Segment:
+            return Segment(text, name, _key_line(lines, key, text), kind, TABLE_CONTEXT)
 
         if table.caption:
-            yield at(table.caption, "table caption")
+            yield at(table.caption, "table caption", "caption")
+        labels = {column.key: column.label for column in table.columns}
         for column in table.columns:
-            yield at(column.label, "table column label")
+            yield at(column.label, "table column label", "label")
         for row in table.rows:
             for column in table.columns:
                 value = row.get(column.key, "")
                 items = [i.strip() for i in value.split(",")] if column.is_list else [value]
                 for item in items:
                     if item.strip():
-                        yield at(item, f"table cell ({column.key})")
+                        yield at(item, f'table cell (column "{labels[column.key]}")',
+                                 column.key)
         if table.source:
-            yield at(table.source, "table source")
+            yield at(table.source, "table source", "source")
 
 
 def _config_segments(project: Project) -> Iterator[Segment]:
@@ -338,22 +437,75 @@ def template_catalog(project: Project, found: list[Segment] | None = None):
         flags = ("python-brace-format",) if any(BRACE_FIELD.search(t) for t in texts) \
             and segment.kind == "theme" else ()
         existing = catalog.get(segment.msgid, segment.context)
-        comments = [] if existing and segment.kind in existing.auto_comments \
-            else [segment.kind]
-        catalog.add(segment.msgid, locations=[(segment.file, segment.line)],
-                    auto_comments=comments, flags=flags, context=segment.context)
+        comment = f"{segment.kind}: {segment.note}" if segment.note else segment.kind
+        comments = [] if existing and comment in existing.auto_comments else [comment]
+        message = catalog.add(segment.msgid, locations=[(segment.file, segment.line)],
+                              auto_comments=comments, flags=flags, context=segment.context)
+        _drop_guessed_formats(message, flags)
     return catalog
 
 
+def _drop_guessed_formats(message, keep: tuple[str, ...] | set[str] = ()) -> None:
+    """Remove the printf flags Babel guesses from a "%" in the text ("73% of people").
+
+    Booklet's strings are never %-formatted; the guess makes ``msgfmt --check``
+    and ``pybabel compile`` demand the same "% o" conversion in every language.
+    """
+    for flag in ("python-format", "c-format"):
+        if flag not in keep:
+            message.flags.discard(flag)
+
+
+GENERATED_BY = "Generated-By: booklet"
+_PREVIOUS_TOKEN = "@@booklet-previous-{}@@"
+
+
 def _po_bytes(catalog, *, template: bool = False) -> bytes:
+    """The PO text of a catalog, valid for GNU gettext (``msgfmt --check``).
+
+    Babel wraps a multi-line previous msgid (``#| msgid ""``) as a comment, which
+    msgfmt rejects; here each previous msgid is written as msgmerge writes it.
+    The Generated-By header names booklet, not the Babel version, so a new Babel
+    does not rewrite every catalog.
+    """
     import io
 
-    from babel.messages.pofile import write_po
+    from babel.messages.pofile import normalize, write_po
 
+    previous: dict[str, tuple[str, ...]] = {}
+    saved = []
+    for message in catalog:
+        if message.id and message.previous_id and not template:
+            token = _PREVIOUS_TOKEN.format(len(previous))
+            previous[token] = tuple(message.previous_id)
+            saved.append((message, message.previous_id))
+            message.previous_id = [token]
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=76, include_previous=not template,
-             ignore_obsolete=False)
-    return buffer.getvalue()
+    try:
+        write_po(buffer, catalog, width=76, include_previous=not template,
+                 ignore_obsolete=False)
+    finally:
+        for message, value in saved:
+            message.previous_id = value
+    text = buffer.getvalue().decode("utf-8")
+    text = re.sub(r'^"Generated-By: [^"\\]*\\n"$', f'"{GENERATED_BY}\\\\n"', text,
+                  count=1, flags=re.M)
+    # The Language header as a BCP 47 tag (pt-BR, zh-Hans), as Poedit and Weblate
+    # write it; Babel writes its own locale name (pt_BR).
+    text = re.sub(r'^"Language: ([A-Za-z]+)_([A-Za-z0-9_]+)\\n"$',
+                  lambda m: f'"Language: {m.group(1)}-{m.group(2).replace("_", "-")}\\n"',
+                  text, count=1, flags=re.M)
+
+    def previous_lines(match: re.Match) -> str:
+        ids = previous[match.group(1)]
+        lines = [f"#| msgid {normalize(ids[0], prefix='#| ', width=76)}"]
+        if len(ids) > 1:
+            lines.append(f"#| msgid_plural {normalize(ids[1], prefix='#| ', width=76)}")
+        return "\n".join(lines)
+
+    text = re.sub(r'^#\| msgid "(@@booklet-previous-\d+@@)"$', previous_lines, text,
+                  flags=re.M)
+    return text.encode("utf-8")
 
 
 def template_path(project: Project) -> Path:
@@ -368,17 +520,9 @@ def extract(project: Project) -> Path:
 
 def babel_locale_name(language: str) -> str:
     """Map a BCP 47 tag (pt-BR, zh-Hans) to the name Babel and gettext use (pt_BR, zh_Hans)."""
-    from babel import Locale, UnknownLocaleError
+    from booklet.language import locale_name
 
-    for candidate in (language.replace("-", "_"), language.split("-")[0]):
-        try:
-            Locale.parse(candidate)
-            return candidate
-        except (ValueError, UnknownLocaleError):
-            continue
-    raise BookletError(f"language {language!r}: Babel knows no locale for it, so its plural "
-                       "rules and dates are unknown; use a tag like \"es\", \"pt-BR\", "
-                       "\"zh-Hans\" or \"ar\"")
+    return locale_name(language)
 
 
 def read_catalog(path: Path, language: str):
@@ -387,14 +531,52 @@ def read_catalog(path: Path, language: str):
 
     try:
         with path.open("rb") as fileobj:
-            return read_po(fileobj, locale=babel_locale_name(language), abort_invalid=True,
-                           charset="utf-8")
+            catalog = read_po(fileobj, locale=babel_locale_name(language),
+                              abort_invalid=True, charset="utf-8")
     except PoFileError as exc:
         raise BookletError(f"{path}:{exc.lineno + 1}: not a valid PO file: {exc.args[0]}; "
                            "open it in a PO editor (Poedit) or fix that line") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise BookletError(f"{path}: cannot read the catalog ({exc}); save it as UTF-8 "
                            "PO, for example with Poedit") from None
+    for message in catalog:
+        _read_previous(message)
+        _drop_guessed_formats(message)
+    _check_plural_header(catalog, path)
+    return catalog
+
+
+def _read_previous(message) -> None:
+    """Turn ``#|`` lines (which Babel reads as translator comments) back into previous_id."""
+    from babel.messages.pofile import unescape
+
+    lines = [c[1:].strip() for c in message.user_comments if c.startswith("|")]
+    if not lines:
+        return
+    message.user_comments = [c for c in message.user_comments if not c.startswith("|")]
+    ids: dict[str, list[str]] = {}
+    key = None
+    for line in lines:
+        keyword, _, rest = line.partition(" ")
+        if keyword in ("msgid", "msgid_plural", "msgctxt"):
+            key, line = keyword, rest.strip()
+        if key and line.startswith('"') and line.endswith('"') and len(line) >= 2:
+            ids.setdefault(key, []).append(unescape(line))
+    previous = ["".join(ids.get(k, [])) for k in ("msgid", "msgid_plural") if k in ids]
+    if previous and message.id:
+        message.previous_id = previous
+
+
+def _check_plural_header(catalog, path: Path) -> None:
+    """A Plural-Forms header that gettext cannot evaluate is an error with the file."""
+    import gettext as gettext_module
+
+    try:
+        gettext_module.c2py(catalog.plural_expr)
+    except (ValueError, RecursionError) as exc:
+        raise BookletError(f"{path}: the Plural-Forms header {catalog.plural_forms!r} is not "
+                           f"a valid gettext expression ({exc}); run booklet i18n update to "
+                           "take the language's rule from CLDR") from None
 
 
 def _new_catalog(project: Project, language: str):
@@ -424,11 +606,64 @@ def update(project: Project) -> list[Path]:
         path = catalog_path(project, language)
         catalog = read_catalog(path, language) if path.is_file() else \
             _new_catalog(project, language)
-        catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
+        written.append(write_atomic(path, _po_bytes(update_catalog(catalog, template,
+                                                                   project))))
+    return written
+
+
+def cldr_plural_forms(language: str) -> str:
+    """The gettext Plural-Forms of a language as the installed Babel's CLDR data says."""
+    from babel.messages.plurals import get_plural
+
+    return get_plural(babel_locale_name(language)).plural_forms
+
+
+def update_catalog(catalog, template, project: Project | None = None):
+    """Merge the template into one language's catalog, as ``i18n update`` does.
+
+    The catalog's Plural-Forms is brought up to date with CLDR; when the rule
+    changes, every translated plural entry is marked fuzzy (Babel's merge does
+    that when the number of forms differs; here also when only the rule does),
+    so a translator checks which form goes where. Previous msgids of entries
+    that stay fuzzy are kept, and printf flags Babel guesses are dropped.
+    """
+    from babel.messages.plurals import get_plural
+
+    previous = {(m.id if isinstance(m.id, str) else m.id[0], m.context): m.previous_id
+                for m in catalog if m.id and m.previous_id}
+    wanted = get_plural(catalog.locale)
+    rule_changed = (catalog.num_plurals, _spaceless(catalog.plural_expr)) != \
+        (wanted.num_plurals, _spaceless(wanted.plural_expr))
+    if rule_changed:
+        catalog.mime_headers = [("Plural-Forms", wanted.plural_forms)]
+    catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
+    if project is not None:
         # Babel keeps the old version; the handout's version is what the PO describes.
         catalog.project, catalog.version = project.slug, project.version
-        written.append(write_atomic(path, _po_bytes(catalog)))
-    return written
+    for message in catalog:
+        if not message.id:
+            continue
+        entry = template.get(message.id, message.context)
+        _drop_guessed_formats(message, entry.flags if entry is not None else ())
+        if message.pluralizable:
+            strings = list(message.string) if isinstance(message.string, (list, tuple)) \
+                else [message.string]
+            if len(strings) != catalog.num_plurals:
+                strings = (strings + [""] * catalog.num_plurals)[:catalog.num_plurals]
+                message.string = tuple(strings)
+                message.flags.add("fuzzy")
+            if rule_changed and any(strings):
+                message.flags.add("fuzzy")
+        key = (message.id if isinstance(message.id, str) else message.id[0], message.context)
+        if message.fuzzy and not message.previous_id and key in previous:
+            message.previous_id = previous[key]
+        if not message.fuzzy:
+            message.previous_id = []
+    return catalog
+
+
+def _spaceless(expression: str) -> str:
+    return re.sub(r"\s+", "", expression).strip("()")
 
 
 def _message_state(message) -> str:
@@ -620,12 +855,27 @@ def _placeholder_problems(source: tuple[str, ...], strings: tuple[str, ...]) -> 
     return problems
 
 
-def validate_message(message, path: Path, english_at: str = "") -> list[str]:
-    """Problems of one translated message, each as 'PO file:line: what (English at)'."""
+def validate_message(message, path: Path, english_at: str = "",
+                     catalog=None) -> list[str]:
+    """Problems of one translated message, each as 'PO file:line: what (English at)'.
+
+    With its ``catalog``, a plural entry must have one msgstr per form of the
+    catalog's Plural-Forms (Babel's ``num_plurals`` checker).
+    """
+    from babel.messages.catalog import TranslationError
+    from babel.messages.checkers import num_plurals
+
     source = message.id if isinstance(message.id, tuple) else (message.id,)
     strings = tuple(message.string) if isinstance(message.string, (list, tuple)) else \
         (message.string,)
-    problems = _placeholder_problems(source, strings)
+    problems = []
+    if catalog is not None:
+        try:
+            num_plurals(catalog, message)
+        except TranslationError as exc:
+            problems.append(f"{exc} for {catalog.plural_forms!r}, found {len(strings)} "
+                            "msgstr; run booklet i18n update")
+    problems += _placeholder_problems(source, strings)
     if len(source) == 1:
         problems += parity_problems(source[0], strings[0])
     where = english_at or ", ".join(f"{f}:{n}" for f, n in message.locations[:1])
@@ -642,7 +892,7 @@ def validate_catalog(template, catalog, path: Path) -> list[str]:
         message = catalog.get(entry.id, entry.context)
         if _message_state(message) == "translated":
             english_at = ", ".join(f"{f}:{n}" for f, n in entry.locations[:1])
-            problems += validate_message(message, path, english_at)
+            problems += validate_message(message, path, english_at, catalog)
     return problems
 
 
@@ -680,10 +930,14 @@ class Localization:
     catalog_exists: bool = False
 
     def finish(self, html: str) -> str:
-        """Last touch on the rendered HTML: bidi isolation for right-to-left scripts."""
-        from booklet.render import is_rtl
+        """Last touch on the rendered HTML: bidi isolation for right-to-left scripts,
+        whole words for scripts that break at spaces only (Korean)."""
+        from booklet.language import language as language_of
 
-        return isolate_ltr_runs(html) if is_rtl(self.language) else html
+        facts = language_of(self.language)
+        if facts.word_break == "keep-all":
+            html = keep_words_whole(html)
+        return isolate_ltr_runs(html) if facts.rtl else html
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -740,20 +994,93 @@ class _IsolatingFallback(gettext.NullTranslations):
         return self.gettext(singular if n == 1 else plural)
 
 
-def gnu_translations(messages: dict, language: str) -> gettext.GNUTranslations:
-    """A standard gettext object (gettext, ngettext, plural rules) from checked messages."""
+def gnu_translations(messages: dict, plural_forms: str) -> gettext.GNUTranslations:
+    """A standard gettext object (gettext, ngettext) from checked messages.
+
+    The plural rule is the catalog's own Plural-Forms, never the installed
+    Babel's: the translator wrote one msgstr per form of that rule, and a newer
+    CLDR with a different number of forms must not send ngettext to a form the
+    catalog lacks (which gettext answers with the English).
+    """
     import io
 
     from babel.messages.catalog import Catalog
     from babel.messages.mofile import write_mo
 
-    catalog = Catalog(locale=babel_locale_name(language), charset="utf-8", fuzzy=False)
+    catalog = Catalog(charset="utf-8", fuzzy=False)
+    catalog.mime_headers = [("Plural-Forms", plural_forms)]
     for msgid, string in messages.items():
         catalog.add(msgid, string)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+def english_in_brackets(translated: str, english: str, language: str) -> str:
+    """A glossary term with the English after it: "Aguja (Needle)", "针头（Needle）"."""
+    from booklet.language import language as language_of
+
+    if language_of(language).script in ("Hans", "Hant", "Jpan"):
+        return f"{translated}\uff08{english}\uff09"
+    return f"{translated} ({english})"
+
+
+def sort_glossaries(markdown: str, language: str) -> str:
+    """Sort each run of definition-list entries by the translated term.
+
+    The English source lists glossary terms A to Z; translated, that order
+    looks random. Entries are sorted in the language's collation (ICU's, as
+    dictionaries in that language sort), by the term's visible text.
+    """
+    from booklet.language import collation_key
+
+    key = collation_key(language)
+    lines = markdown.split("\n")
+    out: list[str] = []
+    i = 0
+
+    def entry_at(index: int) -> int:
+        """End (exclusive) of the definition entry starting at index, or index."""
+        line = lines[index]
+        if (not line.strip() or line[0] in " \t:#|!-*+>" or index + 1 >= len(lines)
+                or not lines[index + 1].startswith(":")):
+            return index
+        end = index + 1
+        while end < len(lines) and lines[end].strip():
+            end += 1
+        return end
+
+    while i < len(lines):
+        end = entry_at(i)
+        if end == i:
+            out.append(lines[i])
+            i += 1
+            continue
+        entries = []
+        while end > i:
+            entries.append(lines[i:end])
+            j = end
+            while j < len(lines) and not lines[j].strip():
+                j += 1
+            if j < len(lines) and entry_at(j) > j:
+                i, end = j, entry_at(j)
+            else:
+                i = end
+                break
+        entries.sort(key=lambda entry: key(_visible(entry[0])))
+        for number, entry in enumerate(entries):
+            if number:
+                out.append("")
+            out.extend(entry)
+    return "\n".join(out)
+
+
+def _visible(markdown: str) -> str:
+    """The text a reader sees of inline Markdown/HTML: for sorting."""
+    text = re.sub(r"<[^>]*>", "", markdown)
+    text = re.sub(r"[*_`\[\]]", "", text)
+    return text.replace(LRI, "").replace(PDI, "").replace(RLI, "").strip()
 
 
 def _single_line(text: str) -> str:
@@ -786,7 +1113,7 @@ def localize(project: Project, language: str, *, strict: bool = False) -> Locali
         state = _message_state(message)
         english_at = f"{entry.locations[0][0]}:{entry.locations[0][1]}"
         if state == "translated":
-            found = validate_message(message, path, english_at)
+            found = validate_message(message, path, english_at, catalog)
             if found:
                 problems += found
                 continue
@@ -819,9 +1146,18 @@ def localize(project: Project, language: str, *, strict: bool = False) -> Locali
             return fallback_html(text, source, language)
         return isolate_fallback(text, source, language)
 
+    def translate_block(block: Block) -> str:
+        text = lookup(block.text, block.kind != "title")
+        if block.kind == "term" and (block.text in usable.get((None, block.text), "")
+                                     or re.search(r"[(\uff08]", text)):
+            return text  # the translator wrote the English term (or a gloss) already
+        if block.kind == "term" and (None, block.text) in usable:
+            # Readers hear the English word from their care team.
+            return english_in_brackets(text, block.text, language)
+        return text
+
     def translate_chapter(_path: Path, text: str) -> str:
-        return translate_markdown(text, lambda block: lookup(block.text,
-                                                             block.kind != "title"))
+        return sort_glossaries(translate_markdown(text, translate_block), language)
 
     def translate(text: str) -> str:
         return lookup(text, True, TABLE_CONTEXT)
@@ -834,8 +1170,12 @@ def localize(project: Project, language: str, *, strict: bool = False) -> Locali
             texts[key] = lookup(value, False)
     if project.sources:
         texts["sources"] = [lookup(s, False) for s in project.sources]
+    from babel.messages.plurals import get_plural
+
+    plural_forms = catalog.plural_forms if catalog is not None else \
+        get_plural(babel_locale_name(language)).plural_forms
     translations = gnu_translations({msgid: string for (context, msgid), string
-                                     in usable.items() if context is None}, language)
+                                     in usable.items() if context is None}, plural_forms)
     translations.add_fallback(_IsolatingFallback(source, language))
     return Localization(language, translate_chapter, translate, translations, texts,
                         path, tuple(fallbacks), catalog is not None)
@@ -857,15 +1197,21 @@ _TAG = re.compile(r"(<[^>]*>|&#?\w+;)")  # tags and character references stay wh
 _SKIP = {"head", "style", "script", "title"}
 
 
-def isolate_ltr_runs(html: str) -> str:
-    """Wrap Latin words and numbers of a right-to-left edition in Unicode isolates.
+HANGUL_WORD = re.compile(r"[^\s&]*[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3][^\s&]*")
 
-    WeasyPrint hands each text run to Pango, whose bidi algorithm then orders a
-    phone number ("+1 555 0100"), a range ("30-40%") or an address digit by
-    digit group from the right. Isolating each run (LRI … PDI, which Pango
-    honours) prints it as one left-to-right unit inside the Arabic sentence,
-    as browsers do for isolated text.
+
+def keep_words_whole(html: str) -> str:
+    """Korean breaks lines at spaces, never inside a word ("약/자입니다").
+
+    CSS says so with ``word-break: keep-all``, which WeasyPrint does not
+    implement; each Hangul word is set in a ``nowrap`` span instead.
     """
+    return _map_text(html, lambda text: HANGUL_WORD.sub(
+        lambda m: f'<span class="keep-all">{m.group(0)}</span>', text))
+
+
+def _map_text(html: str, change: Callable[[str], str]) -> str:
+    """Apply change to the text between tags, outside head, style and script."""
     out: list[str] = []
     skipping: list[str] = []
     for part in _TAG.split(html):
@@ -882,5 +1228,18 @@ def isolate_ltr_runs(html: str) -> str:
         elif skipping or not part.strip():
             out.append(part)
         else:
-            out.append(LTR_RUN.sub(lambda m: f"{LRI}{m.group(0)}{PDI}", part))
+            out.append(change(part))
     return "".join(out)
+
+
+def isolate_ltr_runs(html: str) -> str:
+    """Wrap Latin words and numbers of a right-to-left edition in Unicode isolates.
+
+    WeasyPrint hands each text run to Pango, whose bidi algorithm then orders a
+    phone number ("+1 555 0100"), a range ("30-40%") or an address digit by
+    digit group from the right. Isolating each run (LRI … PDI, which Pango
+    honours) prints it as one left-to-right unit inside the Arabic sentence,
+    as browsers do for isolated text.
+    """
+    return _map_text(html, lambda text: LTR_RUN.sub(lambda m: f"{LRI}{m.group(0)}{PDI}",
+                                                    text))

@@ -111,17 +111,31 @@ def write_layout(layout: Layout, *, image_dpi: int | None = None) -> bytes:
         options.update(dpi=image_dpi, optimize_images=True)
     return layout.document.write_pdf(
         pdf_variant=layout.variant, pdf_identifier=identifier.encode(),
-        custom_metadata=False, finisher=_stable_document_id(identifier), **options)
+        custom_metadata=False, finisher=_stable_document_id(
+            identifier, right_to_left=bool(RTL_ROOT.search(layout.html[:2000]))), **options)
 
 
-def _stable_document_id(identifier: str):
+RTL_ROOT = re.compile(r'<html[^>]*\sdir="rtl"')
+
+
+def _stable_document_id(identifier: str, right_to_left: bool = False):
     """Replace the random XMP DocumentID WeasyPrint gives PDF/X-4 with one from the HTML.
 
     Same inputs must give the same bytes; a random UUID in the metadata breaks that.
+    A right-to-left edition also declares /Direction /R2L, so viewers show its
+    two-page spreads with the first page on the right.
     """
     stable = f"xmp.did:{uuid.UUID(identifier)}".encode()
 
     def finish(document, pdf) -> None:
+        if right_to_left:
+            import pydyf
+
+            preferences = pdf.catalog.get("ViewerPreferences")
+            if not isinstance(preferences, pydyf.Dictionary):
+                preferences = pydyf.Dictionary()
+            preferences["Direction"] = "/R2L"
+            pdf.catalog["ViewerPreferences"] = preferences
         reference = pdf.catalog.get("Metadata")
         if reference is None:
             return

@@ -62,6 +62,9 @@ class Project:
     budgets: tuple[tuple[str, str, int], ...] = ()  # (format or "" for all, key, limit)
     review_notes: tuple[str, ...] = ()  # for the reviewing clinician only: never printed
     press: Press = field(default_factory=Press)
+    # Digits per language where a project chooses ([numbering] ar = "arab"),
+    # else CLDR's default for the language.
+    numbering: tuple[tuple[str, str], ...] = ()
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -121,6 +124,7 @@ KNOWN_KEYS = {
     "title", "subtitle", "slug", "source_language", "languages", "formats", "version",
     "published", "next_review", "sources", "clinic", "disclaimer", "mail", "budgets",
     "review_notes", "press",
+    "numbering",
 }
 CLINIC_KEYS = {"name", "phone", "email", "address", "website", "logo", "after_hours",
                "emergency"}
@@ -345,6 +349,19 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
     budgets = _budgets(raw, problems)
     review_notes = _string_list(raw, "review_notes", problems)
     press = _press(raw.get("press", {}), root, problems)
+    numbering_raw = raw.get("numbering", {})
+    numbering: list[tuple[str, str]] = []
+    from booklet.language import DIGITS
+
+    if not isinstance(numbering_raw, dict):
+        problems.error("numbering", "expected a [numbering] table, like ar = \"arab\"")
+        numbering_raw = {}
+    for key, value in sorted(numbering_raw.items()):
+        if value not in DIGITS:
+            problems.error(f"numbering.{key}", f"got {value!r}; expected one of "
+                           f"{', '.join(sorted(DIGITS))} (latn: 0-9, arab: ٠-٩)")
+        else:
+            numbering.append((key, value))
 
     if strict and problems.warnings:
         problems.errors.extend(problems.warnings)
@@ -358,8 +375,8 @@ def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
         formats=tuple(formats), version=version.strip(), published=published,
         next_review=next_review, sources=tuple(sources), clinic=clinic,
         disclaimer=disclaimer, disclaimer_short=disclaimer_short,
-        budgets=budgets, review_notes=tuple(review_notes), press=press,
-        warnings=tuple(problems.warnings),
+        budgets=budgets, numbering=tuple(numbering), review_notes=tuple(review_notes),
+        press=press, warnings=tuple(problems.warnings),
     )
 
 

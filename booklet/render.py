@@ -15,8 +15,6 @@ from booklet.core import Edition  # noqa: F401 (re-exported)
 from booklet.project import FORMATS, Project, theme_dir, theme_file
 from booklet.review import Review
 
-RTL_LANGUAGES = {"ar", "fa", "he", "ur", "yi", "ps", "sd", "ug"}
-
 
 def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
     """Mark a string for ``booklet i18n extract``; it is translated where it is used."""
@@ -40,7 +38,21 @@ BOX_ICONS = {"keypoints": N_("Information"), "todo": N_("Checklist"), "call": N_
 
 
 def is_rtl(language: str) -> bool:
-    return language.split("-")[0] in RTL_LANGUAGES
+    """Right to left as CLDR says (so ckb and dv work too); False for a tag Babel lacks."""
+    from booklet.core import BookletError
+    from booklet.language import language as language_of
+
+    try:
+        return language_of(language).rtl
+    except BookletError:
+        return False
+
+
+def edition_language(project: Project, tag: str):
+    """The booklet.language.Language of one edition, with the project's digit choice."""
+    from booklet.language import language as language_of
+
+    return language_of(tag, dict(project.numbering).get(tag))
 
 
 def css_string(text: str) -> str:
@@ -74,8 +86,12 @@ def footer_text(disclaimer_short: str, fallback: str, format_name: str,
     return f"{fallback} · {version}" if version else fallback
 
 
-def page_of_css(template: str) -> str:
-    """Turn 'Page {page} of {pages}' (translated) into a CSS content value with counters."""
+def page_of_css(template: str, counter_style: str = "decimal") -> str:
+    """Turn 'Page {page} of {pages}' (translated) into a CSS content value with counters.
+
+    ``counter_style`` writes the numbers in the edition's digits ("persian": ۱۵).
+    """
+    style = "" if counter_style == "decimal" else f", {counter_style}"
     parts = []
     rest = template
     while rest:
@@ -85,7 +101,8 @@ def page_of_css(template: str) -> str:
         if not brace:
             break
         name, _, rest = tail.partition("}")
-        parts.append({"page": "counter(page)", "pages": "counter(pages)"}.get(
+        parts.append({"page": f"counter(page{style})",
+                      "pages": f"counter(pages{style})"}.get(
             name, css_string("{" + name + "}")))
     return " ".join(parts) or '""'
 
@@ -94,17 +111,21 @@ def babel_locale(language: str):
     """The Babel locale for a BCP 47 tag, found the same way the catalogs find it."""
     from babel import Locale
 
-    from booklet.i18n import babel_locale_name
+    from booklet.language import locale_name
 
-    return Locale.parse(babel_locale_name(language))
+    return Locale.parse(locale_name(language))
 
 
-def format_date(date: dt.date | None, language: str) -> str:
+def format_date(date: dt.date | None, language: str, numbering: str | None = None) -> str:
+    """A long date in the language, its digits in the edition's numbering system."""
     if date is None:
         return ""
     from babel.dates import format_date as babel_format_date
 
-    return babel_format_date(date, format="long", locale=babel_locale(language))
+    from booklet.language import language as language_of
+
+    text = babel_format_date(date, format="long", locale=babel_locale(language))
+    return language_of(language, numbering).number(text)
 
 
 def language_name(language: str) -> str:
@@ -139,6 +160,7 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
     ``notes_pages`` ruled pages go before the back cover, to pad a booklet.
     """
     from booklet import __version__
+    from booklet.language import language_css
 
     translations = translations or gettext_module.NullTranslations()
     _ = translations.gettext
@@ -149,7 +171,8 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
         from booklet.content import link_glossary
 
         chapters = link_glossary(chapters)
-    rtl = is_rtl(language)
+    lang = edition_language(project, language)
+    rtl = lang.rtl
     from html import escape
 
     from booklet import helpline
@@ -201,16 +224,21 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
         chapters=chapters,
         draft=review is None,
         review=review,
-        review_date=format_date(review.approved_on, language) if review else "",
-        published=format_date(project.published, language),
-        next_review=format_date(project.next_review, language),
+        review_date=format_date(review.approved_on, language, lang.numbering)
+        if review else "",
+        published=format_date(project.published, language, lang.numbering),
+        next_review=format_date(project.next_review, language, lang.numbering),
         language_name=language_name(language),
-        language_names=[language_name(lang) for lang in project.languages],
+        language_names=[language_name(code) for code in project.languages],
+        language_dirs=["rtl" if is_rtl(code) else "ltr" for code in project.languages],
+        list_separator=lang.list_separator,
+        digits=lambda number: lang.number(str(number)),  # in the edition's numbering
+        language_css=language_css(project.languages, lang),
         disclaimer=disclaimer,
         disclaimer_short=disclaimer_short,
         footer_css=css_string(footer),
         css_string=css_string,
-        page_of_css=page_of_css(_("Page {page} of {pages}")),
+        page_of_css=page_of_css(_("Page {page} of {pages}"), lang.counter_style),
         logo=project.clinic.logo.as_uri() if project.clinic.logo else "",
         stylesheets=stylesheets,
         created=created,

@@ -33,7 +33,7 @@ from booklet.project import load_project
 from booklet.render import Edition, format_date, language_name
 from booklet.review import approval, approve, catalog_path
 
-from conftest import PROJECTS, REPO, normalize, page_texts
+from conftest import PROJECTS, REPO, copy_handout, normalize, page_texts
 
 SHIPPED = ("es", "pt-BR", "zh-Hans", "ar")
 FIVE = PROJECTS / "five-scripts"
@@ -138,8 +138,10 @@ def test_update_marks_changed_english_fuzzy_and_removed_obsolete(handout: Path):
     assert removed in catalog.obsolete and removed not in catalog
     with catalog_path(project, "fr").open("rb") as f:
         french = read_po(f)
-    assert str(french.locale) == "fr" and french.num_plurals == 2
-    assert "plural=(n > 1)" in french.plural_forms
+    from babel.messages.plurals import get_plural
+
+    assert str(french.locale) == "fr"
+    assert french.plural_forms == get_plural("fr").plural_forms  # CLDR, as Babel has it
 
     status = {s.language: s for s in i18n.status(project)}
     es = status["es"]
@@ -528,3 +530,306 @@ def test_a_broken_catalog_is_reported_with_its_line(handout: Path):
     with pytest.raises(BookletError) as caught:
         i18n.localize(load_project(handout), "es")
     assert f"{po}:{number + 1}: not a valid PO file" in str(caught.value)
+
+
+# --- plural rules come from the catalog; PO files gettext accepts ---------------
+
+SWEEP = (0, 1, 2, 5, 11, 21, 100, 1000000)
+
+
+def _plural_entries(project) -> list[tuple[str, str]]:
+    return [m.id for m in i18n.template_catalog(project) if m.id and m.pluralizable]
+
+
+def _sweep(project, language: str) -> dict[tuple[str, int], str]:
+    """ngettext of every plural theme string for every n; English is a failure."""
+    translations = i18n.localize(project, language).translations
+    found = {}
+    for singular, plural in _plural_entries(project):
+        for n in SWEEP:
+            text = translations.ngettext(singular, plural, n)
+            assert text not in (singular, plural) and "\u2066" not in text, \
+                (language, singular, n, text)
+            found[singular, n] = text
+    return found
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_shipped_plural_strings_are_never_english(language: str):
+    project = load_project(REPO)
+    assert _plural_entries(project)
+    _sweep(project, language)
+
+
+def _fill_plurals(po: Path, language: str) -> list[str]:
+    """Give every plural entry one distinct msgstr per form of the catalog's header."""
+    catalog = i18n.read_catalog(po, language)
+    for message in catalog:
+        if message.id and message.pluralizable:
+            message.string = tuple(f"{language}#{i} {{n}}" if "{n}" in message.id[0]
+                                   else f"{language}#{i}" for i in range(catalog.num_plurals))
+            message.flags.discard("fuzzy")
+    po.write_bytes(i18n._po_bytes(catalog))
+    return [catalog.plural_expr]
+
+
+NEW_LANGUAGES = ("es", "pt-BR", "fr", "ar", "he", "ru", "ko", "ur", "fa", "hi", "zh-Hans")
+
+
+@pytest.fixture(scope="module")
+def fixture_catalogs(tmp_path_factory) -> Path:
+    """The five-script fixture with catalogs for many plural systems, plurals filled."""
+    root = tmp_path_factory.mktemp("plurals") / "five"
+    shutil.copytree(FIVE, root)
+    config = root / "booklet.toml"
+    languages = ", ".join(f'"{lang}"' for lang in ("en", *NEW_LANGUAGES))
+    config.write_text(re.sub(r"^languages = .*$", f"languages = [{languages}]",
+                             config.read_text(), flags=re.M))
+    i18n.update(load_project(root))
+    for language in NEW_LANGUAGES:
+        _fill_plurals(catalog_path(load_project(root), language), language)
+    return root
+
+
+@pytest.mark.parametrize("language", NEW_LANGUAGES)
+def test_fixture_plural_strings_follow_the_catalog_rule(fixture_catalogs: Path,
+                                                        language: str):
+    import gettext
+
+    project = load_project(fixture_catalogs)
+    found = _sweep(project, language)
+    catalog = i18n.read_catalog(catalog_path(project, language), language)
+    rule = gettext.c2py(catalog.plural_expr)
+    for (singular, n), text in found.items():
+        assert text.startswith(f"{language}#{rule(n)}"), (singular, n, text)
+
+
+def test_an_older_plural_header_is_obeyed_not_the_installed_cldr(tmp_path: Path):
+    """A Spanish catalog written for two forms keeps working under a Babel with three."""
+    root = _five_copy(tmp_path)
+    config = root / "booklet.toml"
+    config.write_text(config.read_text().replace('"hi"]', '"hi", "es"]'))
+    project = load_project(root)
+    i18n.update(project)
+    po = catalog_path(project, "es")
+    header = '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n'
+    text = re.sub(r'"Plural-Forms: .*?\\n"\n', lambda _: header,
+                  po.read_text(encoding="utf-8"), count=1, flags=re.S)
+    po.write_text(re.sub(r"^msgstr\[[2-9]\] .*\n", "", text, flags=re.M), encoding="utf-8")
+    _fill_plurals(po, "es")
+    assert i18n.read_catalog(po, "es").num_plurals == 2
+    translations = i18n.localize(project, "es").translations
+    for n in SWEEP:
+        text = translations.ngettext("Language", "Languages", n)
+        assert text == ("es#0" if n == 1 else "es#1"), (n, text)
+    # update brings the rule up to date with CLDR and has a translator check the forms.
+    i18n.update(project)
+    from babel.messages.plurals import get_plural
+
+    catalog = i18n.read_catalog(po, "es")
+    assert catalog.plural_forms == get_plural("es").plural_forms
+    message = catalog.get(("Language", "Languages"))
+    assert len(message.string) == catalog.num_plurals
+    if get_plural("es").num_plurals != 2:
+        assert message.fuzzy
+    assert _msgfmt_check(po) == ""
+
+
+def _msgfmt_check(path: Path) -> str:
+    """GNU msgfmt --check; its complaints, or "" when gettext accepts the file."""
+    import subprocess
+
+    msgfmt = shutil.which("msgfmt")
+    assert msgfmt, "GNU gettext's msgfmt is missing: apt-get install gettext (see ./run)"
+    result = subprocess.run([msgfmt, "--check", "-o", "/dev/null", str(path)],
+                            capture_output=True, text=True)
+    errors = [line for line in result.stderr.splitlines() if "warning:" not in line]
+    return "" if result.returncode == 0 and not errors else result.stderr
+
+
+def test_every_written_po_file_passes_msgfmt_check(handout: Path):
+    project = load_project(handout)
+    assert _msgfmt_check(i18n.extract(project)) == ""
+    # An English edit of a long paragraph (a multi-line previous msgid) and a new language.
+    chapter = handout / "chapters" / "01-what-is-ankl.md"
+    text = chapter.read_text(encoding="utf-8")
+    paragraph = max((p for p in text.split("\n\n") if not p.lstrip().startswith(("-", "#", "!"))),
+                    key=len).strip()
+    assert len(paragraph) > 80
+    changed = paragraph.replace(" ", "  ", 1).replace(".", ". Ask us.", 1)
+    chapter.write_text(text.replace(paragraph, changed), encoding="utf-8")
+    config = handout / "booklet.toml"
+    config.write_text(config.read_text().replace('"ar"]', '"ar", "fr"]'))
+    project = load_project(handout)
+    written = i18n.update(project)
+    assert catalog_path(project, "fr") in written
+    for path in written:
+        assert _msgfmt_check(path) == "", path
+    po = catalog_path(project, "es")
+    catalog = i18n.read_catalog(po, "es")
+    fuzzy = [m for m in catalog if m.id and m.fuzzy]
+    assert len(fuzzy) == 1 and fuzzy[0].previous_id == [" ".join(paragraph.split())]
+    assert '#| msgid ""\n#| "' in po.read_text(encoding="utf-8")
+    # A second update keeps the previous msgid for the translator and changes nothing.
+    before = {path: path.read_bytes() for path in written}
+    assert i18n.update(project) == written
+    assert {path: path.read_bytes() for path in written} == before
+    assert "python-format" not in po.read_text(encoding="utf-8")
+    assert "Generated-By: booklet" in po.read_text(encoding="utf-8")
+
+
+def test_shipped_catalogs_are_valid_and_up_to_date(tmp_path: Path):
+    for path in sorted((REPO / "locales").rglob("*.po*")):
+        assert _msgfmt_check(path) == "", path
+    root = copy_handout(tmp_path / "handout")
+    written = i18n.update(load_project(root))
+    def content(path: Path) -> list[str]:
+        # References move whenever a template or chapter gains a line; the rest
+        # (headers, flags, wrapping, plural forms) must be exactly what update writes.
+        return [line for line in path.read_text(encoding="utf-8").split("\n")
+                if not line.startswith("#:")]
+
+    for path in written:
+        shipped = REPO / path.relative_to(root)
+        assert content(path) == content(shipped), \
+            f"{shipped} is not what booklet i18n update writes: run it and commit"
+
+
+def test_status_exits_non_zero_on_a_problem(handout: Path):
+    po = catalog_path(load_project(handout), "es")
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "Puntos clave"',
+                                                         'msgstr "Los 7 puntos clave"'),
+                  encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["i18n", "status", str(handout), "--json"])
+    assert result.exit_code == 1
+    rows = {row["language"]: row for row in json.loads(result.stdout)}
+    assert any("number 7 not in the English" in p for p in rows["es"]["problems"])
+    assert not rows["pt-BR"]["problems"]
+    assert runner.invoke(main, ["i18n", "status", str(handout)]).exit_code == 1
+
+
+# --- glossaries sorted in the reader's language ---------------------------------
+
+GLOSSARY_TERMS = {  # fixture words, not medical content
+    "es": {"Dressing": "Apósito", "Needle": "Aguja", "Saline": "Suero salino",
+           "Flush": "Lavado (flush)"},
+    "zh-Hans": {"Dressing": "敷料", "Needle": "针头", "Saline": "生理盐水",
+                "Flush": "冲管"},
+}
+
+
+@pytest.mark.parametrize("language", sorted(GLOSSARY_TERMS))
+def test_glossary_sorted_by_translated_term_with_english_in_brackets(tmp_path: Path,
+                                                                     language: str):
+    from booklet.language import collation_key
+
+    root = _five_copy(tmp_path)
+    (root / "chapters" / "02-words.md").write_text(
+        "---\ntitle: Words\n---\n\n" + "\n\n".join(
+            f"{term}\n:   A word you may hear." for term in sorted(GLOSSARY_TERMS[language]))
+        + "\n", encoding="utf-8")
+    config = root / "booklet.toml"
+    config.write_text(re.sub(r"^languages = .*$", f'languages = ["en", "{language}"]',
+                             config.read_text(), flags=re.M))
+    project = load_project(root)
+    i18n.update(project)
+    po = catalog_path(project, language)
+    catalog = i18n.read_catalog(po, language)
+    for english, translated in GLOSSARY_TERMS[language].items():
+        catalog.get(english).string = translated
+    po.write_bytes(i18n._po_bytes(catalog))
+    chapter = [c for c in load_chapters(project, language,
+                                        translate_chapter=i18n.localize(
+                                            project, language).translate_chapter,
+                                        translate=lambda t: t)
+               if "<dt" in c.html][0]
+    terms = [re.sub(r"<[^>]*>", "", t) for t in re.findall(r"<dt[^>]*>(.*?)</dt>",
+                                                          chapter.html)]
+    key = collation_key(language)
+    assert terms == sorted(terms, key=key)
+    assert len(terms) == len(GLOSSARY_TERMS[language])
+    brackets = ("\uff08", "\uff09") if language.startswith("zh") else (" (", ")")
+    for english, translated in GLOSSARY_TERMS[language].items():
+        expected = translated if "(" in translated else \
+            f"{translated}{brackets[0]}{english}{brackets[1]}"
+        assert expected in terms, (expected, terms)
+
+
+# --- segmenting proven against the parse that renders -----------------------------
+
+README_CONSTRUCTS = """---
+title: "Every construct the README shows"
+---
+
+!!! keypoints "Key points"
+    - Two to four short points, with **bold** and a [link](https://example.org).
+    - A second point that runs
+      over two lines.
+
+## A heading phrased as the reader's question? {#own-id}
+
+One idea per paragraph. Numbers as digits: 7 days.[^1]
+A second line of the same paragraph.
+
+::: table flushes
+
+!!! todo "What you can do"
+    - Ask your care team which plan is right for you.
+
+!!! call "Call your care team if"
+    - you have a fever.
+    - the line is red or sore.
+
+1. First numbered step.
+2. Second numbered step.
+
+- A list item
+    - nested by four spaces
+- Another item
+
+| What | Why |
+|------|-----|
+| Saline | To keep the line open |
+
+![A map of the ward](../assets/map.svg)
+
+Dressing
+:   A clean cover over the line.
+
+::: lines 3
+
+::: newpage
+
+[^1]: A footnote.
+"""
+
+
+def test_every_readme_construct_segments_as_it_renders():
+    i18n.check_segmenting(README_CONSTRUCTS, "chapters/x.md")
+    blocks = i18n.markdown_blocks(README_CONSTRUCTS)
+    kinds = {block.kind for block in blocks}
+    assert {"title", "box-title", "item", "heading", "paragraph", "cell", "term",
+            "definition", "footnote"} <= kinds
+    nested = next(b for b in blocks if b.text == "nested by four spaces")
+    assert nested.kind == "item"
+    # Reassembled with every segment replaced, the document keeps its structure.
+    rebuilt = i18n.translate_markdown(README_CONSTRUCTS, lambda b: f"X {b.text}")
+    assert i18n._structure(rebuilt.split("---\n", 2)[2]) == \
+        i18n._structure(README_CONSTRUCTS.split("---\n", 2)[2])
+    call = [b for b in blocks if b.kind == "item" and "fever" in b.text][0]
+    assert "completes the sentence" in call.note and "Call your care team if" in call.note
+
+
+@pytest.mark.parametrize("source, line", [
+    ("Intro.\n\nA heading\n=========\n\nText.\n", 3),
+    ("Intro.\n\nWhat | Why\n-----|----\nSaline | Open\n", 3),
+    ("Intro.\n\nA smaller heading\n-----------------\n\nText.\n", 3),
+])
+def test_a_block_the_segmenter_does_not_know_is_an_error_with_its_line(
+        tmp_path: Path, source: str, line: int):
+    root = _five_copy(tmp_path)
+    (root / "chapters" / "02-odd.md").write_text("---\ntitle: Odd\n---\n\n" + source,
+                                                 encoding="utf-8")
+    with pytest.raises(BookletError, match=rf"chapters/02-odd\.md:{line + 4}: "):
+        i18n.extract(load_project(root))
