@@ -139,6 +139,10 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
                 warnings.append(warning)
     data = pdf.write_layout(layout, image_dpi=fmt.image_dpi)
     target = Path(out_dir) / edition_filename(project, edition)
+    if fmt.bleed_mm:  # press: slug, marks outside the bleed, output intent (booklet.press)
+        from booklet.press import finish_press
+
+        data = finish_press(data, project, fmt)
     if approval is None:
         # Stamped after layout, so no project CSS or template can hide it.
         mark = (localized.translations or render.gettext_module.NullTranslations()).gettext(
@@ -230,15 +234,6 @@ def _layout_padded(project: Project, fmt: Format, html_for: Callable[[int], str]
                 f"pages, not a multiple of {fmt.pad_to}: a notes page must fit on one page; "
                 "show fewer ruled lines (.notes-lines .line:nth-child(n+N) {display: none}) "
                 f"in styles/{fmt.stylesheet} or styles/custom.css")
-    if (fmt.pdf_variant or "").startswith("pdf/x") and \
-            "device-cmyk" not in layout.document.color_profiles:
-        warnings.append(Problem(
-            "pdfx-no-output-intent", WARNING,
-            f"format {fmt.name!r}: no output intent (the print shop's ICC colour profile), "
-            "so a strict PDF/X check will reject the file", hint="ask the shop for its "
-            f"profile, put it in assets/ and declare it in styles/custom-{fmt.name}.css: "
-            '@color-profile device-cmyk { src: url("../assets/PROFILE.icc"); '
-            "components: cyan, magenta, yellow, black; }"))
     if fmt.pad_to > 1 and _back_cover_pages(layout) > 1:
         warnings.append(Problem(
             "back-cover-overflow", WARNING,

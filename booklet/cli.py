@@ -637,5 +637,20 @@ def desk_user_add(name: str, users_file: Path | None) -> None:
     click.echo(_("Added {name} to {path}.").format(name=name.strip(), path=path))
 
 
+@review.command()
+@PROJECT
+@click.option("--lang", "language", default=None, metavar="LANG",
+              help=_("Language to review; default: the source language."))
+@click.option("--out", "out_dir", default="dist", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help=_("Output folder, relative to the project."))
+def packet(project: Path, language: str | None, out_dir: Path) -> None:
+    """Write the review packet PDF: content, table figures and sources, notes, sign-off."""
+    from booklet.packet import write_packet
+    from booklet.project import load_project
+
+    click.echo(str(write_packet(load_project(project), language, out_dir)))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

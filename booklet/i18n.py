@@ -404,8 +404,10 @@ def _theme_segments(project: Project) -> Iterator[Segment]:
 
 def segments(project: Project) -> list[Segment]:
     """Every translatable string of the project, in reading order, theme strings last."""
+    from booklet.figures import segments as figure_segments  # SVG labels (booklet.figures)
+
     return [*_chapter_segments(project), *_table_segments(project),
-            *_config_segments(project), *_theme_segments(project)]
+            *_config_segments(project), *figure_segments(project), *_theme_segments(project)]
 
 
 def _fixed_date(project: Project) -> dt.datetime:

@@ -39,6 +39,16 @@ class Clinic:
     address: str = ""
     website: str = ""
     logo: Path | None = None
+    after_hours: str = ""  # out-of-hours number, printed with phone wherever help is asked for
+    emergency: str = ""  # emergency number (e.g. the local ambulance)
+
+
+@dataclass(frozen=True)
+class Press:
+    """The print shop's colour characterization: PDF/X needs it as the output intent."""
+
+    output_profile: Path | None = None
+    output_condition: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,8 @@ class Project:
     disclaimer: str = ""
     disclaimer_short: str = ""
     budgets: tuple[tuple[str, str, int], ...] = ()  # (format or "" for all, key, limit)
+    review_notes: tuple[str, ...] = ()  # for the reviewing clinician only: never printed
+    press: Press = field(default_factory=Press)
     # Digits per language where a project chooses ([numbering] ar = "arab"),
     # else CLDR's default for the language.
     numbering: tuple[tuple[str, str], ...] = ()
@@ -135,9 +147,11 @@ class _Problems:
 KNOWN_KEYS = {
     "title", "subtitle", "slug", "source_language", "languages", "formats", "version",
     "published", "next_review", "sources", "clinic", "disclaimer", "mail", "budgets",
+    "review_notes", "press",
     "numbering",
 }
-CLINIC_KEYS = {"name", "phone", "email", "address", "website", "logo"}
+CLINIC_KEYS = {"name", "phone", "email", "address", "website", "logo", "after_hours",
+               "emergency"}
 DISCLAIMER_KEYS = {"text", "short"}
 BUDGET_KEYS = {"pages", "file_kb"}
 
@@ -210,6 +224,28 @@ def _string_list(raw: dict, key: str, problems: _Problems) -> list[str]:
                        f'{key} = ["..."]')
         return []
     return [v.strip() for v in value]
+
+
+def _press(raw: object, root: Path, problems: _Problems) -> Press:
+    """Read [press]: output_profile (an ICC file in the project) and output_condition."""
+    if not isinstance(raw, dict):
+        problems.error("press", "expected a [press] table with output_profile and "
+                       "output_condition")
+        return Press()
+    for key in sorted(set(raw) - {"output_profile", "output_condition"}):
+        problems.warn(f"press.{key}", "unknown key (allowed: output_condition, "
+                      "output_profile); ignored")
+    condition = _text(raw, "output_condition", problems, prefix="press.")
+    profile_raw = _text(raw, "output_profile", problems, prefix="press.")
+    profile = (root / profile_raw).resolve() if profile_raw else None
+    if profile and not profile.is_relative_to(root):
+        problems.error("press.output_profile", f"{profile_raw!r} is outside the project; "
+                       "copy the ICC file into assets/ and point to it there")
+        profile = None
+    elif profile and not profile.is_file():
+        problems.error("press.output_profile", f"{profile_raw!r}: no such file in {root}")
+        profile = None
+    return Press(profile, condition)
 
 
 def load_project(root: Path | str = ".", *, strict: bool = False) -> Project:
@@ -335,6 +371,11 @@ def validate_project(root: Path | str = ".") -> tuple[Project | None, tuple[Prob
                     problems.error("clinic.logo", f"{logo_raw!r}: no such file in {root}")
                     logo = None
         clinic = Clinic(logo=logo, **values)
+        for key in ("after_hours", "emergency"):
+            if not values[key]:
+                problems.warn(f"clinic.{key}", "missing: call boxes and the 'When to call' "
+                              f'panel print no {key.replace("_", "-")} number; add {key} = '
+                              '"..." to [clinic]')
 
     disclaimer_raw = raw.get("disclaimer", {})
     if not isinstance(disclaimer_raw, dict):
@@ -346,6 +387,8 @@ def validate_project(root: Path | str = ".") -> tuple[Project | None, tuple[Prob
     disclaimer_short = _text(disclaimer_raw, "short", problems, prefix="disclaimer.")
 
     budgets = _budgets(raw, problems)
+    review_notes = _string_list(raw, "review_notes", problems)
+    press = _press(raw.get("press", {}), root, problems)
     numbering_raw = raw.get("numbering", {})
     numbering: list[tuple[str, str]] = []
     from booklet.language import DIGITS
@@ -368,7 +411,8 @@ def validate_project(root: Path | str = ".") -> tuple[Project | None, tuple[Prob
         formats=tuple(formats), version=version.strip(), published=published,
         next_review=next_review, sources=tuple(sources), clinic=clinic,
         disclaimer=disclaimer, disclaimer_short=disclaimer_short,
-        budgets=budgets, numbering=tuple(numbering), problems=tuple(problems.warnings),
+        budgets=budgets, numbering=tuple(numbering), review_notes=tuple(review_notes),
+        press=press, problems=tuple(problems.warnings),
     ), tuple(problems.all)
 
 

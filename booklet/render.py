@@ -28,6 +28,14 @@ DEFAULT_DISCLAIMER = N_(
     "you start, stop or change any treatment.")
 DEFAULT_DISCLAIMER_SHORT = N_(
     "General information only, not medical advice. Ask your care team.")
+# The footer's disclaimer where the project's short one does not fit on one line.
+FOOTER_DISCLAIMER = N_("Not medical advice: ask your care team.")
+# Characters of footer text that fit on one line beside the page number: 9 pt
+# footers (large print: 18 pt over the full width, page numbers at the top).
+FOOTER_ROOM = {"a5-booklet": 62, "half-letter-booklet": 58, "large-print": 58, "screen": 62}
+FOOTER_ROOM_DEFAULT = 95
+# Alt text of the theme's box icons (styles/icons/KIND.svg).
+BOX_ICONS = {"keypoints": N_("Information"), "todo": N_("Checklist"), "call": N_("Telephone")}
 
 
 def is_rtl(language: str) -> bool:
@@ -52,6 +60,31 @@ def css_string(text: str) -> str:
     """Quote text for a CSS content: value."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
     return f'"{escaped}"'
+
+
+def text_width(text: str) -> int:
+    """Width in Latin-character units: a CJK ideograph is as wide as two letters."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def footer_text(disclaimer_short: str, fallback: str, format_name: str,
+                version: str = "") -> str:
+    """The footer line: the short disclaimer and the version, on one line.
+
+    The project's short disclaimer where it fits, else the theme's shorter one
+    (every format, every language: a footer never wraps).
+    """
+    room = FOOTER_ROOM.get(format_name, FOOTER_ROOM_DEFAULT)
+    own = f"{disclaimer_short} · {version}" if version else disclaimer_short
+    if text_width(own) > 1.5 * FOOTER_ROOM_DEFAULT:
+        return own  # not short at all: the author's to shorten (preflight: footer-wraps)
+    for text in (disclaimer_short, fallback):
+        line = f"{text} · {version}" if version else text
+        if text_width(line) <= room:
+            return line
+    return f"{fallback} · {version}" if version else fallback
 
 
 def page_of_css(template: str, counter_style: str = "decimal") -> str:
@@ -210,6 +243,21 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
         chapters = link_glossary(chapters)
     lang = edition_language(project, language)
     rtl = lang.rtl
+    from html import escape
+
+    from booklet import helpline
+
+    icons = {kind: theme_file(project, "styles", f"icons/{kind}.svg").as_uri()
+             for kind in BOX_ICONS}
+    if language != project.source_language:  # SVG figure labels in the reader's language
+        from booklet.figures import localize_figures
+
+        chapters = localize_figures(chapters, project, _)
+    call_title = helpline.call_title(chapters)
+    call_triggers = helpline.call_triggers(chapters)
+    chapters = helpline.with_box_icons(chapters, {
+        kind: f'<img class="box-icon" src="{icons[kind]}" alt="{escape(_(alt), quote=True)}">'
+        for kind, alt in BOX_ICONS.items()})
     stylesheets = [theme_file(project, "styles", "handout.css").as_uri(),
                    theme_file(project, "styles", fmt.stylesheet).as_uri()]
     # The project's own touches: for every format, then for this format only
@@ -221,17 +269,24 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
     disclaimer = text.get("disclaimer") or project.disclaimer or _(DEFAULT_DISCLAIMER)
     disclaimer_short = (text.get("disclaimer_short") or project.disclaimer_short
                         or _(DEFAULT_DISCLAIMER_SHORT))
-    footer = f"{disclaimer_short} · {_('Version')} {project.version}"
+    footer = footer_text(disclaimer_short, _(FOOTER_DISCLAIMER), fmt.name,
+                         f"{_('Version')} {project.version}")
     created = project.published.isoformat() if project.published else ""
     env = _environment(project, translations)
     import jinja2
     import jinja2.sandbox
 
     try:
+        help_context = {"help_numbers": helpline.help_numbers(project.clinic), "format": fmt,
+                        "icons": icons}
+        chapters = helpline.with_call_numbers(
+            chapters, env.get_template("call-numbers.html").render(**help_context))
         template = env.get_template("handout.html")
         return template.render(
+            **help_context,
+            call_title=call_title or _("Call your care team if"),
+            call_triggers=call_triggers,
             project=project,
-            format=fmt,
             lang=language,
             direction="rtl" if rtl else "ltr",
             start="right" if rtl else "left",
@@ -256,6 +311,7 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
             disclaimer=disclaimer,
             disclaimer_short=disclaimer_short,
             footer_css=css_string(footer),
+            css_string=css_string,
             page_of_css=page_of_css(_("Page {page} of {pages}"), lang.counter_style),
             logo=project.clinic.logo.as_uri() if project.clinic.logo else "",
             stylesheets=stylesheets,
