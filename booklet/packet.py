@@ -105,20 +105,14 @@ def number_order_changes(project: Project, language: str) -> list[NumberChange]:
 
 
 def changes_since_approval(project: Project, language: str) -> list[str] | None:
-    """Hook: what changed since the last approval, or None when nothing can tell.
+    """What changed since the last approval (chapter 05, an image, the CSS), or None
+    when the language was never approved. The same list `booklet review status` prints."""
+    from booklet.review import review_status
 
-    Approvals record only a fingerprint, so this says whether the content is
-    the approved one; a line-by-line diff needs the approved content kept.
-    """
-    from booklet.review import approval, load_reviews
-
-    previous = load_reviews(project).get(language)
-    if previous is None:
+    state = next(s for s in review_status(project) if s.language == language)
+    if state.review is None:
         return None
-    if approval(project, language):
-        return []
-    return [f"content changed since {previous.approved_by} approved it on "
-            f"{previous.approved_on.isoformat()} (fingerprint {previous.fingerprint[:19]}...)"]
+    return list(state.changes)
 
 
 def packet_html(project: Project, language: str) -> str:
