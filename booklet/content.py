@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from booklet.errors import BookletError
+from booklet.core import WARNING, BookletError, Problem
 from booklet.files import read_text
 from booklet.project import Project
 
@@ -470,7 +470,9 @@ def _check_image(src: str, context: _Context) -> str | None:
         message = f"{where}: image {src!r} not found ({target})"
         if context.strict:
             raise BookletError(message + "; add the file or fix the path")
-        context.warnings.append(message + "; left out of this draft build")
+        context.warnings.append(Problem("image-missing", WARNING, message,
+                                        hint="left out of this draft build; add the file "
+                                        "or fix the path"))
         return None
     # Relative to the project, which is the HTML's base URL.
     return quote(target.relative_to(root).as_posix())

@@ -23,7 +23,8 @@ from booklet.project import Project
 
 SVG_NS = "http://www.w3.org/2000/svg"
 LABEL_TAGS = {f"{{{SVG_NS}}}text", f"{{{SVG_NS}}}tspan", "text", "tspan"}
-SVG_IMAGE = re.compile(r'(<img\b[^>]*?\ssrc=")(file://[^"]+\.svg)(")')
+# Chapters point at images relative to the project (the HTML's base URL).
+SVG_IMAGE = re.compile(r'(<img\b[^>]*?\ssrc=")([^":]+\.svg|file://[^"]+\.svg)(")')
 
 
 def svg_files(project: Project) -> list[Path]:
@@ -99,6 +100,7 @@ def localize_figures(chapters: list[Chapter], project: Project,
         url = match.group(2)
         if url not in cache:
             path = Path(unquote(urlsplit(url).path))
+            path = path if path.is_absolute() else (project.root / path).resolve()
             cache[url] = url
             if path.is_relative_to(project.root) and path.is_file():
                 data = path.read_bytes()

@@ -55,7 +55,8 @@ def test_all_problems_reported_at_once(tmp_path: Path):
 
 def test_unknown_key_warns_and_strict_refuses(tmp_path: Path):
     (tmp_path / "booklet.toml").write_text(
-        'title = "T"\ncolour = "blue"\n[clinic]\nname = "C"\n')
+        'title = "T"\ncolour = "blue"\n[clinic]\nname = "C"\nafter_hours = "1"\n'
+        'emergency = "2"\n')
     project = load_project(tmp_path)
     assert any("key 'colour': unknown key" in w for w in project.warnings)
     [problem] = project.problems
@@ -94,7 +95,8 @@ def test_validate_returns_errors_and_warnings_without_raising(tmp_path: Path):
     from booklet.project import validate_project
 
     (tmp_path / "booklet.toml").write_text(
-        'title = 5\ncolour = "blue"\nformats = ["a3"]\n[clinic]\nname = "C"\n')
+        'title = 5\ncolour = "blue"\nformats = ["a3"]\n[clinic]\nname = "C"\n'
+        'after_hours = "1"\nemergency = "2"\n')
     project, problems = validate_project(tmp_path)
     assert project is None
     assert sorted((p.level, p.location.rsplit(" ", 1)[-1]) for p in problems) == [
