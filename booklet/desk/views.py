@@ -396,18 +396,30 @@ def register(app, desk: Desk) -> None:  # noqa: C901 - one place lists every pag
         return render_template("email.html", handout=found, fields=fields, errors={},
                                refused="")
 
+    def checked_email(found):
+        """Return (fields, recipient, attachment, refusal): refusal is the form again with
+        why not (422 or 409), or None when the message may go.
+
+        The confirmation step and the send both run it: what was confirmed is
+        checked again at send time (an approval may have changed in between).
+        """
+        fields, errors = email_form(found)
+        if errors:
+            return fields, None, None, (render_template(
+                "email.html", handout=found, fields=fields, errors=errors, refused=""), 422)
+        recipient, attachment, refused = check(found, fields)
+        if refused:
+            return fields, None, None, (render_template(
+                "email.html", handout=found, fields=fields, errors={}, refused=refused), 409)
+        return fields, recipient, attachment, None
+
     @app.post("/h/<slug>/email")
     def email_check(slug: str):
         found = handout_or_404(slug)
         mail_or_503()
-        fields, errors = email_form(found)
-        if errors:
-            return render_template("email.html", handout=found, fields=fields, errors=errors,
-                                   refused=""), 422
-        _recipient, attachment, refused = check(found, fields)
-        if refused:
-            return render_template("email.html", handout=found, fields=fields, errors={},
-                                   refused=refused), 409
+        fields, _recipient, attachment, refusal = checked_email(found)
+        if refusal:
+            return refusal
         return render_template("email_confirm.html", handout=found, fields=fields,
                                attachment=attachment,
                                size_kb=max(1, attachment.stat().st_size // 1024),
@@ -418,14 +430,9 @@ def register(app, desk: Desk) -> None:  # noqa: C901 - one place lists every pag
     def email_send(slug: str):
         found = handout_or_404(slug)
         api = mail_or_503()
-        fields, errors = email_form(found)
-        if errors:
-            return render_template("email.html", handout=found, fields=fields, errors=errors,
-                                   refused=""), 422
-        recipient, attachment, refused = check(found, fields)
-        if refused:
-            return render_template("email.html", handout=found, fields=fields, errors={},
-                                   refused=refused), 409
+        _fields, recipient, _attachment, refusal = checked_email(found)
+        if refusal:
+            return refusal
         job = _submit_send(desk, api, found, [recipient], g.user, None)
         return redirect(url_for("job", job_id=job.id), code=303)
 
