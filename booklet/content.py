@@ -359,6 +359,9 @@ def _directive_html(project: Project, name: str, arg: str, where: str,
 
 
 LINK_SCHEMES = {"http", "https", "mailto", "tel"}
+# "- [ ] item": a box to tick by hand (GitHub's task-list syntax, so editors preview it).
+TASK_MARKER = re.compile(r"^\[ \][ \t]+")
+TICK_BOX = '<span class="tick-box"></span>'
 
 
 def _line_of(source: str, needle: str, first_line: int) -> int:
@@ -576,10 +579,43 @@ def _extension(context: _Context):
                 parent.text = (parent.text or "") + child.tail
         parent.remove(child)
 
+    class TaskListProcessor(Treeprocessor):
+        """``- [ ] item``: a list the reader ticks off with a pen gets an empty box per item.
+
+        The box is a placeholder span here; the render stage draws it as the
+        theme's checkbox image with translated alt text (tagged PDF: a Figure).
+        """
+
+        def run(self, root) -> None:
+            for parent in root.iter():
+                if parent.tag not in ("ul", "ol"):
+                    continue
+                items = [li for li in parent if li.tag == "li"]
+                ticked = [li for li in items if _strip_task_marker(li)]
+                if ticked and len(ticked) == len(items):
+                    parent.set("class", " ".join(filter(None, (parent.get("class"),
+                                                               "task-list"))))
+
+    def _strip_task_marker(item) -> bool:
+        """Turn a list item opening with "[ ] " into a task item; say whether it was one."""
+        holder = item[0] if len(item) and item[0].tag == "p" and not (item.text or "").strip() \
+            else item
+        text = holder.text or ""
+        match = TASK_MARKER.match(text)
+        if not match:
+            return False
+        holder.text = None
+        box = etree.Element("span", {"class": "tick-box"})
+        box.tail = text[match.end():]
+        holder.insert(0, box)
+        item.set("class", "task")
+        return True
+
     class BookletExtension(Extension):
         def extendMarkdown(self, md) -> None:  # noqa: N802 (Python-Markdown's name)
             md.parser.blockprocessors.register(DirectiveProcessor(md.parser), "directive", 106)
             md.treeprocessors.register(LinkProcessor(md), "booklet-links", 1)
+            md.treeprocessors.register(TaskListProcessor(md), "booklet-tasks", 2)
 
     return BookletExtension()
 

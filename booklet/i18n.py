@@ -23,7 +23,8 @@ from booklet.project import PACKAGE_DIR, Project, theme_dir
 from booklet.review import catalog_path
 
 HEADING = re.compile(r"^(#{1,6}\s+)(.*?)(\s+\{[^}]*\})?\s*$")
-LIST_ITEM = re.compile(r"^([-*+]\s+|\d+[.)]\s+)(.*)$")
+# A task item's "[ ] " box belongs to the structure, not to the text to translate.
+LIST_ITEM = re.compile(r"^((?:[-*+]|\d+[.)])\s+(?:\[ \][ \t]+)?)(.*)$")
 ADMONITION = re.compile(r'^(!!!\s+[\w-]+(?:\s+[\w-]+)*\s+")(.*)("\s*)$')
 DEFINITION = re.compile(r"^(:\s+)(.*)$")
 FOOTNOTE = re.compile(r"^(\[\^[^\]]+\]:\s+)(.*)$")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import gettext as gettext_module
 import re
+from dataclasses import replace
 from pathlib import Path
 
-from booklet.content import Chapter
+from booklet.content import TICK_BOX, Chapter
 from booklet.core import BookletError, Edition  # noqa: F401 (Edition re-exported)
 from booklet.project import FORMATS, Project, theme_dir, theme_file
 from booklet.review import Review
@@ -36,6 +37,9 @@ FOOTER_ROOM = {"a5-booklet": 62, "half-letter-booklet": 58, "large-print": 58, "
 FOOTER_ROOM_DEFAULT = 95
 # Alt text of the theme's box icons (styles/icons/KIND.svg).
 BOX_ICONS = {"keypoints": N_("Information"), "todo": N_("Checklist"), "call": N_("Telephone")}
+# Alt text of the empty box printed before each item of a "- [ ] " list: a screen
+# reader says what the sighted reader sees, a box to tick.
+TICK_BOX_ALT = N_("Box to tick")
 
 
 def is_rtl(language: str) -> bool:
@@ -258,6 +262,11 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
     chapters = helpline.with_box_icons(chapters, {
         kind: f'<img class="box-icon" src="{icons[kind]}" alt="{escape(_(alt), quote=True)}">'
         for kind, alt in BOX_ICONS.items()})
+    checkbox = theme_file(project, "styles", "icons/checkbox.svg").as_uri()
+    alt = escape(_(TICK_BOX_ALT), quote=True)
+    tick_box = f'<img class="tick-box" src="{checkbox}" alt="{alt}">'
+    chapters = [replace(chapter, html=chapter.html.replace(TICK_BOX, tick_box))
+                if TICK_BOX in chapter.html else chapter for chapter in chapters]
     stylesheets = [theme_file(project, "styles", "handout.css").as_uri(),
                    theme_file(project, "styles", fmt.stylesheet).as_uri()]
     # The project's own touches: for every format, then for this format only
