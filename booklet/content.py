@@ -14,7 +14,7 @@ import re
 import threading
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
@@ -22,6 +22,9 @@ from booklet.core import WARNING, BookletError, Problem
 from booklet.files import read_text
 from booklet.project import Project
 
+# Record-form column options (chapters/NAME.toml [[columns]] width and unit).
+COLUMN_WIDTHS = ("narrow", "wide")
+COLUMN_UNITS = ("temperature",)
 CHAPTER_FILE = re.compile(r"^(\d+)-([a-z0-9-]+)\.md$")
 DIRECTIVE = re.compile(r"^:::\s*(\w+)\s*(.*?)\s*$")
 FRONT_MATTER_KEYS = {"title", "id"}
@@ -67,6 +70,8 @@ class Column:
     label: str
     nowrap: bool = False
     is_list: bool = False
+    width: str = ""  # record forms: "narrow" (a number) or "wide" (words); else shared
+    unit: str = ""  # "temperature": the header names the project's unit, "Temperature (°C)"
 
 
 @dataclass(frozen=True)
@@ -165,8 +170,13 @@ def load_table(project: Project, name: str, where: str) -> Table:
         flags = [k for k in ("nowrap", "list") if not isinstance(col.get(k, False), bool)]
         if flags:
             problems.append(f"columns[{index}]: {', '.join(flags)} must be true or false")
+        for key, allowed in (("width", COLUMN_WIDTHS), ("unit", COLUMN_UNITS)):
+            if col.get(key, "") not in ("", *allowed):
+                problems.append(f"columns[{index}]: {key} = {col[key]!r}; allowed: "
+                                + ", ".join(f'"{a}"' for a in allowed))
         columns.append(Column(col["key"], col["label"], bool(col.get("nowrap")),
-                              bool(col.get("list"))))
+                              bool(col.get("list")), str(col.get("width", "")),
+                              str(col.get("unit", ""))))
     if not columns:
         problems.append("columns: a table needs at least one [[columns]] entry with key "
                         "and label")
@@ -292,7 +302,19 @@ def inline_markdown(text: str, language: str, where: str = "") -> str:
     return sanitize(rendered)
 
 
-def _table_html(table: Table, translate: Translate, language: str) -> str:
+def unit_label(label: str, symbol: str, language: str) -> str:
+    """"Temperature (°C)": the unit in brackets, full-width ones in Chinese and Japanese."""
+    from booklet.language import primary
+
+    if primary(language) in ("zh", "ja"):
+        return f"{label}\uff08{symbol}\uff09"
+    return f"{label} ({symbol})"
+
+
+def _table_html(table: Table, translate: Translate, language: str,
+                temperature_unit: str = "C") -> str:
+    from booklet.project import TEMPERATURE_UNITS
+
     kind = "record-form" if table.blank_rows else "data-table"
     where = str(table.path)
     out = [f'<figure class="table-figure {kind}" id="table-{table.name}">']
@@ -304,10 +326,13 @@ def _table_html(table: Table, translate: Translate, language: str) -> str:
     labels = {}
     for col in table.columns:
         label = inline_markdown(translate(col.label), language, where)
+        if col.unit == "temperature":
+            label = unit_label(label, TEMPERATURE_UNITS[temperature_unit], language)
         # Plain text of the header, for layouts that put it beside each cell
         # (large print stacks each row as "label: value" lines).
         labels[col.key] = html.escape(html.unescape(re.sub(r"<[^>]*>", "", label)))
-        out.append(f'<th scope="col" class="col-{col.key}">{label}</th>')
+        width = f" width-{col.width}" if col.width else ""
+        out.append(f'<th scope="col" class="col-{col.key}{width}">{label}</th>')
     out.append("</tr></thead><tbody>")
     for row in table.rows:
         out.append("<tr>")
@@ -345,7 +370,8 @@ def _directive_html(project: Project, name: str, arg: str, where: str,
         if not re.fullmatch(r"[a-z0-9-]+", arg):
             raise BookletError(f"{where}: '::: table' needs a table name like "
                                "'::: table regimens' (chapters/regimens.toml)")
-        return _table_html(load_table(project, arg, where), translate, language)
+        return _table_html(load_table(project, arg, where), translate, language,
+                           project.clinic.temperature_unit)
     if name == "lines":
         count = int(arg) if arg.isdigit() else 0
         if not 1 <= count <= 40:
@@ -415,6 +441,7 @@ class _Context:
     warnings: list[str]
     directive_lines: list[int]
     own_stash: set[int]
+    page_breaks: set[str] = field(default_factory=set)  # placeholders of ::: newpage
 
     def where(self, needle: str) -> str:
         return f"{self.path}:{_line_of(self.body, needle, self.first_line)}"
@@ -528,10 +555,40 @@ def _extension(context: _Context):
                                        context.language)
             stash = self.parser.md.htmlStash
             context.own_stash.add(stash.html_counter)
+            if 'class="table-figure record-form"' in fragment:
+                parent = _form_page(parent)
             element = etree.SubElement(parent, "p")
             element.text = stash.store(fragment)
+            if match.group(1) == "newpage":
+                context.page_breaks.add(element.text)
             if after.strip("\n"):
                 blocks.insert(0, after.lstrip("\n"))
+
+    def _form_page(parent):
+        """Gather a record form with its heading and instructions in one <section>.
+
+        The form page is one unit: it keeps together on one page, and large
+        print turns it sideways (a landscape named page) so the columns stay
+        wide enough to write in at 18 pt. It starts at the ``::: newpage`` or
+        heading before the form; the section is the element the form goes in.
+        """
+        children = list(parent)
+        start = len(children)
+        for index in range(len(children) - 1, -1, -1):
+            child = children[index]
+            if child.tag == "section" or (child.text or "") in context.page_breaks:
+                start = index + (child.tag == "section")
+                break
+            if child.tag in ("h2", "h3"):
+                start = index
+                if index and (children[index - 1].text or "") in context.page_breaks:
+                    start = index - 1
+                break
+        section = etree.SubElement(parent, "section", {"class": "form-page"})
+        for child in children[start:]:
+            parent.remove(child)
+            section.append(child)
+        return section
 
     class LinkProcessor(Treeprocessor):
         """Check every link and image; drop footnote back-arrows (useless on paper)."""

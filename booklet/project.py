@@ -41,6 +41,7 @@ class Clinic:
     logo: Path | None = None
     after_hours: str = ""  # out-of-hours number, printed with phone wherever help is asked for
     emergency: str = ""  # emergency number (e.g. the local ambulance)
+    temperature_unit: str = "C"  # "C" or "F": the record forms' temperature column
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,9 @@ KNOWN_KEYS = {
     "numbering",
 }
 CLINIC_KEYS = {"name", "phone", "email", "address", "website", "logo", "after_hours",
-               "emergency"}
+               "emergency", "temperature_unit"}
+# The scale a clinic's thermometers show, printed in the record forms' column header.
+TEMPERATURE_UNITS = {"C": "°C", "F": "°F"}
 DISCLAIMER_KEYS = {"text", "short"}
 BUDGET_KEYS = {"pages", "file_kb"}
 
@@ -224,6 +227,39 @@ def _string_list(raw: dict, key: str, problems: _Problems) -> list[str]:
                        f'{key} = ["..."]')
         return []
     return [v.strip() for v in value]
+
+
+LOGO_SUFFIXES = {".svg", ".png", ".jpg", ".jpeg"}
+
+
+def _unreadable_image(path: Path) -> str:
+    """Why the cover could not draw this logo ("" when it can): never dropped in silence."""
+    suffix = path.suffix.lower()
+    if suffix not in LOGO_SUFFIXES:
+        return f"a {suffix or 'suffix-less'} file is not an image the cover can show " \
+            f"(allowed: {', '.join(sorted(LOGO_SUFFIXES))})"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if suffix == ".svg":
+        import xml.etree.ElementTree as ElementTree
+
+        try:
+            root = ElementTree.fromstring(data)
+        except ElementTree.ParseError as exc:
+            return f"not a readable SVG file ({exc})"
+        return "" if root.tag.rsplit("}", 1)[-1] == "svg" else "not an SVG drawing (no <svg>)"
+    from io import BytesIO
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        return f"not a readable image ({exc})"
+    return ""
 
 
 def _press(raw: object, root: Path, problems: _Problems) -> Press:
@@ -350,7 +386,13 @@ def validate_project(root: Path | str = ".") -> tuple[Project | None, tuple[Prob
             problems.warn(f"clinic.{key}", "unknown key (allowed: "
                           f"{', '.join(sorted(CLINIC_KEYS))}); ignored")
         values = {k: _text(clinic_raw, k, problems, required=(k == "name"), prefix="clinic.")
-                  for k in CLINIC_KEYS - {"logo"}}
+                  for k in CLINIC_KEYS - {"logo", "temperature_unit"}}
+        unit = clinic_raw.get("temperature_unit", "C")
+        if unit not in TEMPERATURE_UNITS:
+            problems.error("clinic.temperature_unit", f"got {unit!r}; allowed values: "
+                           '"C" (Celsius) or "F" (Fahrenheit), like temperature_unit = "C"')
+            unit = "C"
+        values["temperature_unit"] = unit
         email = values["email"]
         if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
             problems.error("clinic.email", f"got {email!r}; expected an address like "
@@ -369,6 +411,10 @@ def validate_project(root: Path | str = ".") -> tuple[Project | None, tuple[Prob
                     logo = None
                 elif not logo.is_file():
                     problems.error("clinic.logo", f"{logo_raw!r}: no such file in {root}")
+                    logo = None
+                elif unreadable := _unreadable_image(logo):
+                    problems.error("clinic.logo", f"{logo_raw!r}: {unreadable}; save the logo "
+                                   "as an SVG or PNG file and point to it")
                     logo = None
         clinic = Clinic(logo=logo, **values)
         for key in ("after_hours", "emergency"):
