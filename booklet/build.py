@@ -164,9 +164,12 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
     if fmt.impose_on:
         from booklet.impose import impose_saddle_stitch
 
+        gettext = (localized.translations or render.gettext_module.NullTranslations()).gettext
         sheets = impose_saddle_stitch(out, Path(out_dir) / sheets_filename(project, edition),
                                       fmt.impose_on,
-                                      right_to_left=render.is_rtl(edition.language))
+                                      right_to_left=render.is_rtl(edition.language),
+                                      note=gettext(render.PRINTING_NOTE),
+                                      language=edition.language)
     return BuildResult(edition, out, layout.pages, approval is None, as_problems(warnings),
                        sheets=sheets, fingerprint=review.fingerprint(project, edition.language),
                        approved_by=approval.approved_by if approval else "",

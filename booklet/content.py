@@ -304,10 +304,13 @@ def inline_markdown(text: str, language: str, where: str = "") -> str:
 
 def unit_label(label: str, symbol: str, language: str) -> str:
     """"Temperature (°C)": the unit in brackets, full-width ones in Chinese and Japanese."""
+    from booklet.language import language as language_of
     from booklet.language import primary
 
     if primary(language) in ("zh", "ja"):
         return f"{label}\uff08{symbol}\uff09"
+    if language_of(language).rtl:  # isolated, or a right-to-left line shows "(F°)"
+        symbol = f"\u2066{symbol}\u2069"
     return f"{label} ({symbol})"
 
 

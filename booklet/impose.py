@@ -8,6 +8,14 @@ in half and stapled on the fold, reads 1, 2, 3, ... again.
 Each page becomes a form XObject (pikepdf/qpdf) drawn once on its sheet: its
 content stream is copied as it is, never parsed or rewritten, so imposing
 costs milliseconds and the page prints exactly as rendered.
+
+The sheets carry a one-line printing note ("Print double-sided, flip on short
+edge, fold in half") in the edition's language. Two A5 pages fill an A4
+sheet edge to edge, so there is no room outside the trim: there the note is a
+non-printing annotation across the top of the first sheet, which every PDF
+viewer shows and no printer prints (never ink on the pages themselves). A
+sheet with room around the pages (``sra4``, the print trade's oversize A4)
+gets the note printed above the pages, outside the trim.
 """
 
 from __future__ import annotations
@@ -22,7 +30,13 @@ from booklet.files import write_atomic
 SHEETS: dict[str, tuple[float, float]] = {
     "a4": (841.89, 595.28),
     "letter": (792.0, 612.0),
+    "sra4": (907.09, 637.80),  # 320 x 225 mm: A4 plus room for the note outside the trim
 }
+
+MM = 72 / 25.4
+# The printing note: 8 pt type in a strip this tall; printed only where the
+# sheet leaves at least this much outside the trim.
+NOTE_STRIP_PT = 5 * MM
 
 # A page this close to its half is "the right size": A5 is 595.2756 pt tall
 # against A4's rounded 595.28, and shrinking it by 0.001 % would only blur it.
@@ -48,7 +62,8 @@ def saddle_stitch_order(page_count: int) -> list[tuple[int, int]]:
 
 
 def impose_saddle_stitch(reading_pdf: Path, out: Path, sheet: str = "a4", *,
-                         right_to_left: bool = False) -> Path:
+                         right_to_left: bool = False, note: str = "",
+                         language: str = "") -> Path:
     """Impose reading_pdf two-up onto landscape sheets; write out atomically; return out.
 
     A right_to_left booklet (Arabic, Hebrew) is bound on its right edge, so
@@ -63,7 +78,10 @@ def impose_saddle_stitch(reading_pdf: Path, out: Path, sheet: str = "a4", *,
 
     Links are dropped: the sheets are for the printer, and their targets are
     reading-order pages that do not exist in this file. The sheets ask the
-    print dialog for duplex printing flipped on the short edge.
+    print dialog for duplex printing flipped on the short edge, and ``note``
+    (in ``language``) says so to the person at the printer: printed above the
+    pages when the sheet has room outside the trim, else a non-printing
+    annotation (see the module docstring).
 
     The output is deterministic: the same input bytes and sheet give the same
     output bytes, so rebuilding an unchanged booklet does not change the file.
@@ -102,6 +120,8 @@ def impose_saddle_stitch(reading_pdf: Path, out: Path, sheet: str = "a4", *,
                 drawing.append(_placement(name, box, x0, half_w, sheet_h))
             side.obj.Resources = pikepdf.Dictionary(XObject=names)
             side.obj.Contents = sheets.make_stream(b"\n".join(drawing))
+        if note:
+            _add_note(sheets, note, language, right_to_left, forms[0][1], half_w, sheet_h)
         _copy_metadata(source, sheets, right_to_left)
         buffer = BytesIO()
         # The /ID comes from the output's own bytes: same input, same file.
@@ -168,3 +188,55 @@ def _copy_metadata(source, sheets, right_to_left: bool) -> None:
     if right_to_left:
         preferences.Direction = pikepdf.Name.R2L
     sheets.Root.ViewerPreferences = preferences
+
+
+def _note_pdf(note: str, language: str, right_to_left: bool, width: float) -> bytes:
+    """The note alone on a strip of the sheet's width, set by WeasyPrint in the reader's
+    script (Noto fonts), so it reads the same on every viewer and printer."""
+    import hashlib
+    import html
+
+    import weasyprint
+
+    source = f"""<!DOCTYPE html><html lang="{html.escape(language or 'en')}"
+dir="{'rtl' if right_to_left else 'ltr'}"><head><meta charset="utf-8"><style>
+@page {{ size: {width:.2f}pt {NOTE_STRIP_PT:.2f}pt; margin: 0; }}
+html, body {{ margin: 0; }}
+p {{ margin: 0; text-align: center; white-space: nowrap; color: #3d3d3d;
+  font: 8pt/{NOTE_STRIP_PT:.2f}pt "Noto Sans", "Noto Sans Arabic", "Noto Sans Hebrew",
+  "Noto Sans CJK SC", sans-serif; }}
+</style></head><body><p>{html.escape(note)}</p></body></html>"""
+    identifier = hashlib.md5(source.encode(), usedforsecurity=False).hexdigest()
+    return weasyprint.HTML(string=source).write_pdf(pdf_identifier=identifier.encode(),
+                                                     custom_metadata=False)
+
+
+def _add_note(sheets, note: str, language: str, right_to_left: bool,
+              page_box: tuple[float, float, float, float], half_w: float,
+              sheet_h: float) -> None:
+    """Put the printing note on the first sheet side: printed outside the trim where
+    the sheet has room above the pages, else as a non-printing annotation."""
+    import pikepdf
+
+    sheet_w = 2 * half_w
+    with pikepdf.open(BytesIO(_note_pdf(note, language, right_to_left, sheet_w))) as strip:
+        form = sheets.copy_foreign(strip.pages[0].as_form_xobject())
+    _, _, w, h = page_box
+    scale = min(1.0, half_w / w, sheet_h / h)
+    room = (sheet_h - h * scale) / 2  # above the trimmed pages
+    side = sheets.pages[0].obj
+    if room >= NOTE_STRIP_PT:
+        y = sheet_h - room + (room - NOTE_STRIP_PT) / 2
+        side.Resources.XObject[pikepdf.Name.Note] = form
+        drawing = f"q 1 0 0 1 0 {_number(y)} cm /Note Do Q".encode()
+        side.Contents = sheets.make_stream(side.Contents.read_bytes() + b"\n" + drawing)
+        return
+    # No room outside the trim: an annotation over the pages' top margin that
+    # viewers show and printers skip (flags 0: the Print flag is not set).
+    top = sheet_h - 0.5 * MM
+    annotation = sheets.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.FreeText,
+        Rect=pikepdf.Array([0, top - NOTE_STRIP_PT, sheet_w, top]),
+        Contents=pikepdf.String(note), F=0, DA=pikepdf.String("0.24 g /Helv 8 Tf"),
+        Q=1, Border=pikepdf.Array([0, 0, 0]), AP=pikepdf.Dictionary(N=form)))
+    side.Annots = pikepdf.Array([annotation])

@@ -40,6 +40,8 @@ BOX_ICONS = {"keypoints": N_("Information"), "todo": N_("Checklist"), "call": N_
 # Alt text of the empty box printed before each item of a "- [ ] " list: a screen
 # reader says what the sighted reader sees, a box to tick.
 TICK_BOX_ALT = N_("Box to tick")
+# The one line on a booklet's imposed sheets for whoever prints them (booklet.impose).
+PRINTING_NOTE = N_("Print double-sided, flip on short edge, fold in half.")
 
 
 def is_rtl(language: str) -> bool:
