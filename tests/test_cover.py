@@ -8,13 +8,13 @@ from pathlib import Path
 import pikepdf
 import pytest
 from pypdf import PdfReader
+from test_forms import _boxes, _classes, lay_out
 
 from booklet.build import build_edition
 from booklet.core import Edition
 from booklet.project import load_project
 
 from conftest import normalize
-from test_forms import _boxes, _classes, lay_out
 
 FIXTURE = Path(__file__).resolve().parent / "projects" / "forms"
 LANGUAGES = ("en", "ar", "zh-Hans")
@@ -27,9 +27,13 @@ def project():
 
 
 @pytest.fixture(scope="module")
-def arabic_a5(tmp_path_factory, project) -> Path:
-    return build_edition(project, Edition("ar", "a5-booklet"),
-                         tmp_path_factory.mktemp("cover")).path
+def arabic_booklet(tmp_path_factory, project):
+    return build_edition(project, Edition("ar", "a5-booklet"), tmp_path_factory.mktemp("cover"))
+
+
+@pytest.fixture(scope="module")
+def arabic_a5(arabic_booklet) -> Path:
+    return arabic_booklet.path
 
 
 def _part(page, name: str):
@@ -90,3 +94,16 @@ def test_cover_drawing_ships_with_the_theme():
 
     drawing = theme_dir() / "styles" / "cover-art.svg"
     assert drawing.read_text().lstrip().startswith("<svg")
+
+
+def test_built_sheets_carry_the_printing_note(arabic_booklet):
+    """The build hands the edition's note to the imposition: on A4 it is shown on
+    screen and never printed (tests/test_impose.py reads both kinds of sheet)."""
+    from booklet.render import PRINTING_NOTE
+
+    with pikepdf.open(arabic_booklet.sheets) as sheets:
+        note = sheets.pages[0].obj.Annots[0]
+        # The fixture's catalog lacks it: English, isolated in the right-to-left edition.
+        assert str(note.Contents).strip("\u2066\u2069\u200e\u200f") == PRINTING_NOTE
+        assert int(note.F) & 4 == 0
+        assert sheets.Root.ViewerPreferences.Duplex == "/DuplexFlipShortEdge"

@@ -7,6 +7,7 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 
+import pikepdf
 import pypdfium2
 import pytest
 from pypdf import PdfReader
@@ -342,7 +343,8 @@ def test_folded_imposed_pdf_reads_in_order(tmp_path):
 
 
 def test_sheet_sizes_are_exact():
-    assert SHEETS == {"a4": (841.89, 595.28), "letter": (792.0, 612.0)}
+    assert SHEETS == {"a4": (841.89, 595.28), "letter": (792.0, 612.0),
+                      "sra4": (907.09, 637.80)}  # 320 x 225 mm
 
 
 # 8. Form XObjects: each page copied once as it was rendered; print hints; links dropped.
@@ -388,3 +390,81 @@ def test_links_are_dropped_on_sheets(tmp_path):
     out = impose_saddle_stitch(reading, tmp_path / "s.pdf")
     assert all("/Annots" not in page for page in PdfReader(out).pages)
     assert _sides(out) == [(4, 1), (2, 3)]
+
+
+# 9. The printing note: never ink on the pages; outside the trim where the sheet has room.
+
+NOTE = "Print double-sided, flip on short edge, fold in half."
+
+
+def _printed_text(pdf: Path, index: int = 0) -> list[tuple[str, float]]:
+    """(text, y of its baseline) of each line PDFium finds in the page content
+    (annotations are not page content: a printer skips a non-printing one)."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        textpage = doc[index].get_textpage()
+        lines, chunk, y0 = [], "", 0.0
+        for i in range(textpage.count_chars()):
+            ch = textpage.get_text_range(i, 1)
+            if ch in "\r\n":
+                if chunk.strip():
+                    lines.append((chunk.strip(), y0))
+                chunk = ""
+                continue
+            if not chunk:
+                x, y = ctypes.c_double(), ctypes.c_double()
+                pdfium_c.FPDFText_GetCharOrigin(textpage.raw, i, x, y)
+                y0 = y.value
+            chunk += ch
+        if chunk.strip():
+            lines.append((chunk.strip(), y0))
+        return lines
+    finally:
+        doc.close()
+
+
+def test_note_on_a4_is_shown_but_never_printed(tmp_path):
+    """Two A5 pages fill the A4 sheet: the note is a non-printing annotation."""
+    out = impose_saddle_stitch(_reading_pdf(tmp_path, 8), tmp_path / "s.pdf", note=NOTE,
+                               language="en")
+    with pikepdf.open(out) as sheets:
+        annotations = sheets.pages[0].obj.get("/Annots")
+        assert annotations is not None and len(annotations) == 1
+        note = annotations[0]
+        assert note.Subtype == "/FreeText" and str(note.Contents) == NOTE
+        assert int(note.F) & 4 == 0  # the Print flag is off: shown on screen, not printed
+        assert "/N" in note.AP  # drawn the same in every viewer
+        left, bottom, right, top = (float(v) for v in note.Rect)
+        assert 0 <= left < right <= SHEETS["a4"][0] and top <= SHEETS["a4"][1]
+        assert all("/Annots" not in page.obj for page in sheets.pages[1:])
+    assert not any("double-sided" in text for text, _ in _printed_text(out))
+    # The viewer draws it: the top strip of the rendered sheet is no longer blank.
+    image = _render(out, 0, 72)
+    strip = image.crop((0, 0, image.width, int(SHEETS["a4"][1] - bottom)))
+    assert strip.getextrema()[0] < 128
+
+
+def test_note_on_sra4_is_printed_outside_the_trim(tmp_path):
+    out = impose_saddle_stitch(_reading_pdf(tmp_path, 8), tmp_path / "s.pdf", sheet="sra4",
+                               note=NOTE, language="en")
+    with pikepdf.open(out) as sheets:
+        assert all("/Annots" not in page.obj for page in sheets.pages)
+    sheet_h = SHEETS["sra4"][1]
+    trim_top = (sheet_h + A5[1]) / 2  # the A5 pages are centred at 100 %
+    lines = _printed_text(out)
+    note = [(text, y) for text, y in lines if "double-sided" in text]
+    assert note and note[0][0] == NOTE
+    assert trim_top < note[0][1] < sheet_h  # above the pages, on the sheet
+    assert not any("double-sided" in text for text, _ in _printed_text(out, 1))  # once
+
+
+def test_note_in_a_right_to_left_language(tmp_path):
+    arabic = "اطبع على الوجهين"
+    out = impose_saddle_stitch(_reading_pdf(tmp_path, 4), tmp_path / "s.pdf", sheet="sra4",
+                               note=arabic, language="ar", right_to_left=True)
+    printed = " ".join(text for text, _ in _printed_text(out))
+    assert "الوجهين" in printed or "الوجهين"[::-1] in printed
