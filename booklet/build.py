@@ -166,7 +166,7 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
 
         gettext = (localized.translations or render.gettext_module.NullTranslations()).gettext
         sheets = impose_saddle_stitch(out, Path(out_dir) / sheets_filename(project, edition),
-                                      fmt.impose_on,
+                                      dict(project.sheets).get(fmt.name, fmt.impose_on),
                                       right_to_left=render.is_rtl(edition.language),
                                       note=gettext(render.PRINTING_NOTE),
                                       language=edition.language)

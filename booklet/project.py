@@ -74,6 +74,9 @@ class Project:
     # Digits per language where a project chooses ([numbering] ar = "arab"),
     # else CLDR's default for the language.
     numbering: tuple[tuple[str, str], ...] = ()
+    # The sheet a booklet format is imposed on, where the project picks one
+    # ([sheets] a5-booklet = "sra4": room for the printing note outside the trim).
+    sheets: tuple[tuple[str, str], ...] = ()
     problems: tuple[Problem, ...] = field(default=(), compare=False)  # warnings only
 
     @property
@@ -149,8 +152,10 @@ KNOWN_KEYS = {
     "title", "subtitle", "slug", "source_language", "languages", "formats", "version",
     "published", "next_review", "sources", "clinic", "disclaimer", "mail", "budgets",
     "review_notes", "press",
-    "numbering",
+    "numbering", "sheets",
 }
+# Sheets each booklet format can be imposed on (booklet.impose.SHEETS), default first.
+BOOKLET_SHEETS = {"a5-booklet": ("a4", "sra4"), "half-letter-booklet": ("letter",)}
 CLINIC_KEYS = {"name", "phone", "email", "address", "website", "logo", "after_hours",
                "emergency", "temperature_unit"}
 # The scale a clinic's thermometers show, printed in the record forms' column header.
@@ -449,6 +454,22 @@ def validate_project(root: Path | str = ".") -> tuple[Project | None, tuple[Prob
         else:
             numbering.append((key, value))
 
+    sheets_raw = raw.get("sheets", {})
+    sheets: list[tuple[str, str]] = []
+    if not isinstance(sheets_raw, dict):
+        problems.error("sheets", 'expected a [sheets] table, like a5-booklet = "sra4"')
+        sheets_raw = {}
+    for key, value in sorted(sheets_raw.items()):
+        allowed = BOOKLET_SHEETS.get(key)
+        if allowed is None:
+            problems.error(f"sheets.{key}", f"not a booklet format; allowed keys: "
+                           f"{', '.join(BOOKLET_SHEETS)}")
+        elif value not in allowed:
+            problems.error(f"sheets.{key}", f"got {value!r}; allowed values: "
+                           + ", ".join(f'"{a}"' for a in allowed))
+        else:
+            sheets.append((key, value))
+
     if problems.errors:
         return None, tuple(problems.all)
     return Project(
@@ -458,7 +479,7 @@ def validate_project(root: Path | str = ".") -> tuple[Project | None, tuple[Prob
         next_review=next_review, sources=tuple(sources), clinic=clinic,
         disclaimer=disclaimer, disclaimer_short=disclaimer_short,
         budgets=budgets, numbering=tuple(numbering), review_notes=tuple(review_notes),
-        press=press, problems=tuple(problems.warnings),
+        press=press, sheets=tuple(sheets), problems=tuple(problems.warnings),
     ), tuple(problems.all)
 
 

@@ -107,3 +107,33 @@ def test_built_sheets_carry_the_printing_note(arabic_booklet):
         assert str(note.Contents).strip("\u2066\u2069\u200e\u200f") == PRINTING_NOTE
         assert int(note.F) & 4 == 0
         assert sheets.Root.ViewerPreferences.Duplex == "/DuplexFlipShortEdge"
+
+
+def test_project_asks_for_a_sheet_with_room_for_the_note(tmp_path):
+    """[sheets] a5-booklet = "sra4": the note is printed above the pages, outside the trim."""
+    import shutil
+
+    from booklet.render import PRINTING_NOTE
+
+    shutil.copytree(FIXTURE, tmp_path / "p")
+    config = tmp_path / "p" / "booklet.toml"
+    config.write_text(config.read_text() + '\n[sheets]\na5-booklet = "sra4"\n')
+    result = build_edition(tmp_path / "p", Edition("en", "a5-booklet"), tmp_path / "out")
+    with pikepdf.open(result.sheets) as sheets:
+        assert [round(float(v)) for v in sheets.pages[0].mediabox] == [0, 0, 907, 638]
+        assert "/Annots" not in sheets.pages[0].obj
+    assert PRINTING_NOTE in normalize(PdfReader(result.sheets).pages[0].extract_text())
+
+
+@pytest.mark.parametrize(("table", "key"), [('a5-booklet = "a3"', "sheets.a5-booklet"),
+                                            ('a4 = "sra4"', "sheets.a4")])
+def test_sheets_setting_is_validated(tmp_path, table, key):
+    import shutil
+
+    from booklet.core import BookletError
+
+    shutil.copytree(FIXTURE, tmp_path / "p")
+    config = tmp_path / "p" / "booklet.toml"
+    config.write_text(config.read_text() + f"\n[sheets]\n{table}\n")
+    with pytest.raises(BookletError, match=key):
+        load_project(tmp_path / "p")
