@@ -215,3 +215,17 @@ def test_unreadable_logo_is_a_problem_naming_the_key(tmp_path, name, data):
     with pytest.raises(BookletError) as caught:
         load_project(tmp_path / "p")
     assert "clinic.logo" in str(caught.value) and name in str(caught.value)
+
+
+def test_a_longer_form_runs_on_without_a_blank_page(tmp_path):
+    """A project's form with more rows than a page holds continues between rows,
+    its header repeated; nothing is pushed ahead of it to leave an empty page."""
+    shutil.copytree(FIXTURE, tmp_path / "p")
+    table = tmp_path / "p" / "chapters" / "diary.toml"
+    table.write_text(table.read_text().replace("blank_rows = 14", "blank_rows = 40"))
+    result = build_edition(tmp_path / "p", Edition("en", "a4"), tmp_path / "out")
+    pages = [normalize(page.extract_text() or "") for page in PdfReader(result.path).pages]
+    start = next(i for i, text in enumerate(pages) if "Symptom diary" in text)
+    assert "How bad (0-10)" in pages[start]  # the heading keeps its form
+    assert "How bad (0-10)" in pages[start + 1]  # the header repeats where it runs on
+    assert "These pages are for you to write on." in pages[start - 1]  # no blank page
