@@ -810,31 +810,100 @@ Dressing
 """
 
 
-def test_every_readme_construct_segments_as_it_renders():
-    i18n.check_segmenting(README_CONSTRUCTS, "chapters/x.md")
-    blocks = i18n.markdown_blocks(README_CONSTRUCTS)
+def _tags(html: str) -> list[str]:
+    """The element names of an HTML fragment, in document order (its structure)."""
+    return re.findall(r"<([a-z][a-z0-9]*)", html)
+
+
+def _render(root: Path, name: str, translate_block=None) -> str:
+    """A chapter's HTML in English, or with every block's text replaced."""
+    from booklet.content import ChapterTranslation
+
+    project = load_project(root)
+    translation = ChapterTranslation(lambda title: title, translate_block) \
+        if translate_block else None
+    chapter = [c for c in load_chapters(project, "en", translate_chapter=translation)
+               if c.path.name == name][0]
+    return chapter.html
+
+
+def _chapter(tmp_path: Path, body: str) -> tuple[Path, Path]:
+    root = _five_copy(tmp_path)
+    path = root / "chapters" / "02-constructs.md"
+    path.write_text(body, encoding="utf-8")
+    return root, path
+
+
+def test_every_readme_construct_segments_as_it_renders(tmp_path: Path):
+    root, path = _chapter(tmp_path, README_CONSTRUCTS)
+    blocks = i18n.markdown_blocks(load_project(root), path, README_CONSTRUCTS)
     kinds = {block.kind for block in blocks}
     assert {"title", "box-title", "item", "heading", "paragraph", "cell", "term",
             "definition", "footnote"} <= kinds
+    lines = README_CONSTRUCTS.split("\n")
+    for block in blocks:  # each block points at the line where its text starts
+        assert block.text.split(" ")[0].strip('"') in lines[block.line - 1], block
     nested = next(b for b in blocks if b.text == "nested by four spaces")
     assert nested.kind == "item"
-    # Reassembled with every segment replaced, the document keeps its structure.
-    rebuilt = i18n.translate_markdown(README_CONSTRUCTS, lambda b: f"X {b.text}")
-    assert i18n._structure(rebuilt.split("---\n", 2)[2]) == \
-        i18n._structure(README_CONSTRUCTS.split("---\n", 2)[2])
+    assert next(b for b in blocks if b.kind == "heading").text == \
+        "A heading phrased as the reader's question?"  # without its {#own-id}
+    # Every block replaced: the same page structure, and no English text left.
+    english = _render(root, path.name)
+    # (a translation is one line: only the English's line breaks become spaces)
+    def squash(html: str) -> str:
+        return re.sub(r"\s+", " ", html)
+
+    assert squash(_render(root, path.name, lambda b: b.text)) == squash(english)
+    marked = _render(root, path.name, lambda b: f"X{b.text}")
+    assert _tags(marked) == _tags(english)
+    assert 'id="own-id"' in marked
+    assert marked.count(">X") == len(blocks) - 1  # every block but the front matter's title
     call = [b for b in blocks if b.kind == "item" and "fever" in b.text][0]
     assert "completes the sentence" in call.note and "Call your care team if" in call.note
+    point = [b for b in blocks if b.kind == "item" and "short points" in b.text][0]
+    assert "completes the sentence" not in point.note  # "Key points" is no sentence
 
 
-@pytest.mark.parametrize("source, line", [
-    ("Intro.\n\nA heading\n=========\n\nText.\n", 3),
-    ("Intro.\n\nWhat | Why\n-----|----\nSaline | Open\n", 3),
-    ("Intro.\n\nA smaller heading\n-----------------\n\nText.\n", 3),
+# Markdown that a hand-written segmenter cut differently from how it renders:
+# each is segmented from the parse, so its translation keeps the English shape.
+VARIANTS = {
+    "setext-heading": ("Intro.\n\nA heading\n=========\n\nText.\n",
+                       {"A heading": "heading"}),
+    "smaller-setext-heading": ("Intro.\n\nA smaller heading\n-----------------\n\nText.\n",
+                               {"A smaller heading": "heading"}),
+    "table-without-pipes": ("Intro.\n\nWhat | Why\n-----|----\nSaline | Open\n",
+                            {"What": "cell", "Saline": "cell", "Open": "cell"}),
+    "two-space-nested-list": ("- outer item\n  - inner item\n- last item\n",
+                              {"outer item": "item", "last item": "item"}),
+    "tab-indented-box": ('!!! todo "What you can do"\n\t- Rest when you can.\n',
+                         {"What you can do": "box-title", "Rest when you can.": "item"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_markdown_variants_segment_as_they_render(tmp_path: Path, name: str):
+    source, expected = VARIANTS[name]
+    text = "---\ntitle: Odd\n---\n\n" + source
+    root, path = _chapter(tmp_path, text)
+    blocks = {b.text: b.kind for b in i18n.markdown_blocks(load_project(root), path, text)}
+    for segment, kind in expected.items():
+        assert blocks.get(segment) == kind, blocks
+    english = _render(root, path.name)
+    marked = _render(root, path.name, lambda b: f"X{b.text}")
+    assert _tags(marked) == _tags(english)
+    visible = re.sub(r"<[^>]*>", "\n", marked)
+    words = [w.strip() for w in visible.split("\n") if w.strip()]
+    assert words and all(w.startswith("X") for w in words), words
+
+
+@pytest.mark.parametrize("source, line, what", [
+    ("Intro.\n\n    an indented code block\n", 3, "<pre>"),
+    ("Intro.\n\n<div>raw\nHTML</div>\n\nText.\n", 3, "raw HTML"),
 ])
 def test_a_block_the_segmenter_does_not_know_is_an_error_with_its_line(
-        tmp_path: Path, source: str, line: int):
+        tmp_path: Path, source: str, line: int, what: str):
     root = _five_copy(tmp_path)
     (root / "chapters" / "02-odd.md").write_text("---\ntitle: Odd\n---\n\n" + source,
                                                  encoding="utf-8")
-    with pytest.raises(BookletError, match=rf"chapters/02-odd\.md:{line + 4}: "):
+    with pytest.raises(BookletError, match=rf"chapters/02-odd\.md:{line + 4}: .*{what}"):
         i18n.extract(load_project(root))
