@@ -26,24 +26,6 @@ CHAPTER_FILE = re.compile(r"^(\d+)-([a-z0-9-]+)\.md$")
 DIRECTIVE = re.compile(r"^:::\s*(\w+)\s*(.*?)\s*$")
 FRONT_MATTER_KEYS = {"title", "id"}
 
-# Quotation marks per language for the smarty extension, as typesetters use them.
-# Smarty's "right single quote" is also every apostrophe it sees ("body's",
-# "qu'elle"), so it is always U+2019, never a language's secondary closing
-# quote (which printed "body›s" in French and "body』s" in Japanese); a typed
-# 'x' pair prints as ‘x’, and a translator types the language's own secondary
-# quotes where they are wanted.
-QUOTES = {
-    "en": ("&lsquo;", "&rsquo;", "&ldquo;", "&rdquo;"),
-    "es": ("&lsquo;", "&rsquo;", "&laquo;", "&raquo;"),
-    "pt": ("&lsquo;", "&rsquo;", "&ldquo;", "&rdquo;"),
-    "fr": ("&lsquo;", "&rsquo;", "&laquo;&#8239;", "&#8239;&raquo;"),
-    "de": ("&lsquo;", "&rsquo;", "&bdquo;", "&ldquo;"),
-    "zh": ("&lsquo;", "&rsquo;", "&ldquo;", "&rdquo;"),
-    "ja": ("&lsquo;", "&rsquo;", "&#12300;", "&#12301;"),
-    "ar": ("&lsquo;", "&rsquo;", "&laquo;", "&raquo;"),
-    "he": ("&lsquo;", "&rsquo;", "&#8222;", "&#8221;"),
-}
-
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl", "dt",
     "em", "figcaption", "figure", "h2", "h3", "h4", "hr", "i", "img", "li", "ol", "p",
@@ -231,16 +213,18 @@ def _markdown(language: str, slug: str, *extra):
     import markdown
     from markdown.extensions.toc import slugify_unicode
 
-    from booklet.language import primary
+    from booklet.language import language as language_of
 
-    quotes = QUOTES.get(primary(language), QUOTES["en"])
+    # Quote marks are a language fact (booklet.language), as the :lang() CSS is.
+    try:
+        quotes = language_of(language).smarty_quotes
+    except BookletError:  # a tag Babel does not know: the project check names it
+        quotes = language_of("en").smarty_quotes
     return markdown.Markdown(
         extensions=["tables", "attr_list", "def_list", "footnotes", "admonition",
                     "smarty", "toc", "sane_lists", *extra],
         extension_configs={
-            "smarty": {"substitutions": dict(zip(
-                ("left-single-quote", "right-single-quote", "left-double-quote",
-                 "right-double-quote"), quotes, strict=True))},
+            "smarty": {"substitutions": quotes},
             "toc": {"slugify": lambda value, sep: f"{slug}-{slugify_unicode(value, sep)}",
                     "toc_depth": "2-3"},
             "footnotes": {"UNIQUE_IDS": True},

@@ -108,6 +108,30 @@ def test_apostrophes_stay_apostrophes(tag: str):
         assert mark not in html, (tag, mark, html)
 
 
+@pytest.mark.parametrize("tag", ["en", "fr", "de", "ja", "he", "ar", "zh-Hans"])
+def test_quote_marks_come_from_the_language(tag: str):
+    opening, closing = language(tag).quotes
+    html = inline_markdown('She said "rest" and it\'s fine.', tag)
+    assert f"{opening}rest{closing}" in html.replace("&#8239;", "\u202f"), html
+    assert f"it{language(tag).apostrophe}s" in html
+
+
+def test_hyphenation_is_written_per_language_from_its_dictionary():
+    import pyphen
+
+    tags = ("en", "es", "de", "zh-Hans", "ko", "ar")
+    css = language_css(tags, source="en")
+    for tag in tags:
+        rule = re.search(rf"^:lang\({re.escape(tag)}\) :is\(p, li, dd\) {{ hyphens: auto",
+                         css, re.M)
+        has_dictionary = bool(pyphen.language_fallback(tag.replace("-", "_")))
+        assert language(tag).hyphenate == (has_dictionary and language(tag).script not in
+                                           {"Hans", "Hant", "Jpan", "Kore"})
+        assert bool(rule) == (language(tag).hyphenate and tag != "en"), tag
+    # The source language keeps whole words, whichever it is.
+    assert not re.search(r"^:lang\(es\) :is", language_css(tags, source="es"), re.M)
+
+
 def test_korean_edition_uses_the_korean_font_and_breaks_at_spaces(editions):
     pdf = editions["ko"]
     assert any("CJK-KR" in name for name in _fonts(pdf)), _fonts(pdf)
