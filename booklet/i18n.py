@@ -209,6 +209,8 @@ def _header_comment(project: Project, language: str | None) -> str:
             "# Written by `booklet i18n extract` / `booklet i18n update`; edit the msgstr\n"
             "# lines with any PO editor (Poedit, Weblate, Lokalize) or a text editor.\n"
             "# Keep **bold**, links, footnotes [^1] and every number as in the English.\n"
+            "# A count written as a word (a dual form) needs a translator comment\n"
+            "# '# booklet: number-as-word 2' on its entry; the reviewer sees it listed.\n"
             "#")
 
 
@@ -484,6 +486,8 @@ class LanguageStatus:
     approved_by: str = ""
     approved_on: dt.date | None = None
     problems: tuple[str, ...] = ()
+    # Entries a reviewer reads closely: numbers moved, written as words, foreign digits.
+    to_read: tuple[str, ...] = ()
 
     @property
     def percent(self) -> float:
@@ -497,7 +501,7 @@ class LanguageStatus:
                 "outdated": self.outdated, "review": self.review, "source": self.source,
                 "approved_by": self.approved_by or None,
                 "approved_on": self.approved_on.isoformat() if self.approved_on else None,
-                "problems": list(self.problems)}
+                "problems": list(self.problems), "to_read": list(self.to_read)}
 
 
 def status(project: Project) -> list[LanguageStatus]:
@@ -530,11 +534,15 @@ def status(project: Project) -> list[LanguageStatus]:
             outdated = outdated or found is None
             counts[_message_state(found)] += 1
         problems = tuple(validate_catalog(template, catalog, path)) if catalog else ()
+        from booklet.quantities import reordered_entries
+
+        to_read = tuple(reordered_entries(path, project.source_language)) if catalog else ()
         if stale and not review:
             facts = {"approved_by": stale.approved_by, "approved_on": stale.approved_on}
             state = "draft (approval out of date)"
         result.append(LanguageStatus(language, path if catalog is not None else None, total,
                                      outdated=outdated, review=state, problems=problems,
+                                     to_read=to_read,
                                      **counts, **facts))
     return result
 
@@ -595,8 +603,10 @@ def _emphasis_counts(text: str) -> dict[str, int]:
     return {"** (bold)": strong, "* (italic)": star, "_ (italic)": underscore}
 
 
-def parity_problems(source: str, translation: str, language: str = "") -> list[str]:
-    """Say how a translation breaks the English markup or changes its numbers."""
+def parity_problems(source: str, translation: str, language: str = "",
+                    as_words: tuple[str, ...] = ()) -> list[str]:
+    """Say how a translation breaks the English markup or changes its numbers
+    (``as_words``: bare counts the entry's translator comment lets be words)."""
     problems = []
     english, translated = _emphasis_counts(source), _emphasis_counts(translation)
     for marker, count in translated.items():
@@ -619,7 +629,7 @@ def parity_problems(source: str, translation: str, language: str = "") -> list[s
     # Numbers as quantities (value, kind, comparison), and structure: booklet/quantities.py.
     from booklet.quantities import translation_problems
 
-    problems += translation_problems(source, translation, language)
+    problems += translation_problems(source, translation, language, as_words=as_words)
     return problems
 
 
@@ -669,7 +679,10 @@ def validate_message(message, path: Path, english_at: str = "",
                             "msgstr; run booklet i18n update")
     problems += _placeholder_problems(source, strings)
     if len(source) == 1:
-        problems += parity_problems(source[0], strings[0], path.parent.parent.name)
+        from booklet.quantities import numbers_as_words
+
+        problems += parity_problems(source[0], strings[0], path.parent.parent.name,
+                                    numbers_as_words(message.user_comments))
     where = english_at or ", ".join(f"{f}:{n}" for f, n in message.locations[:1])
     return [f"{path}:{message.lineno or 1}: {problem} (English at {where})"
             for problem in problems]

@@ -907,3 +907,40 @@ def test_a_block_the_segmenter_does_not_know_is_an_error_with_its_line(
                                                  encoding="utf-8")
     with pytest.raises(BookletError, match=rf"chapters/02-odd\.md:{line + 4}: .*{what}"):
         i18n.extract(load_project(root))
+
+
+WASH = ("Wash your hands for 20 seconds before you touch the line. Read **the leaflet** on "
+        "[our website](https://example.org/lines) for pictures.[^1]")
+# Fixture text (not medical content): the 20 written as a word.
+WASH_FR = ("Lavez-vous les mains pendant vingt secondes avant de toucher la ligne. Lisez "
+           "**le dépliant** sur [notre site](https://example.org/lines) pour les images.[^1]")
+
+
+def test_a_number_written_as_a_word_is_an_exception_the_reviewer_sees(tmp_path: Path):
+    root = _five_copy(tmp_path)
+    project = load_project(root)
+    i18n.update(project)
+    po = catalog_path(project, "fr")
+    catalog = i18n.read_catalog(po, "fr")
+    catalog.get(WASH).string = WASH_FR
+    po.write_bytes(i18n._po_bytes(catalog))
+    with pytest.raises(BookletError, match=r"booklet\.po:\d+: number.* 20"):
+        i18n.localize(project, "fr")
+    catalog = i18n.read_catalog(po, "fr")
+    catalog.get(WASH).user_comments.append("booklet: number-as-word 20")
+    po.write_bytes(i18n._po_bytes(catalog))
+    assert "# booklet: number-as-word 20" in po.read_text(encoding="utf-8")
+    i18n.update(project)  # a translator comment survives the next update
+    localized = i18n.localize(project, "fr")
+    assert not any(f.text == WASH for f in localized.fallbacks)
+    result = CliRunner().invoke(main, ["i18n", "status", str(root)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"review: .*fr/LC_MESSAGES/booklet\.po:\d+: number 20 written as a word",
+                     result.output), result.output
+    rows = json.loads(CliRunner().invoke(main, ["i18n", "status", str(root),
+                                                "--json"]).output)
+    fr = next(row for row in rows if row["language"] == "fr")
+    assert any("number 20 written as a word" in entry for entry in fr["to_read"])
+    from booklet.packet import numbers_as_words
+
+    assert [w.values for w in numbers_as_words(project, "fr")] == [("20",)]
