@@ -278,6 +278,8 @@ def inline_markdown(text: str, language: str, where: str = "") -> str:
 
 def _table_html(table: Table, translate: Translate, language: str) -> str:
     kind = "record-form" if table.blank_rows else "data-table"
+    if table.blank_rows:  # a form's words have their own msgctxt (booklet.i18n)
+        translate = getattr(translate, "form", translate)
     where = str(table.path)
     out = [f'<figure class="table-figure {kind}" id="table-{table.name}">']
     out.append(f'<table class="{kind}">')

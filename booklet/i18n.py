@@ -42,6 +42,13 @@ DOMAIN = "booklet"
 # Data-table strings get their own msgctxt: a column label or a drug in a list
 # may need a shorter form than the same English in the prose or the glossary.
 TABLE_CONTEXT = "table"
+# A record form's strings (a table with blank rows the reader fills in) mean
+# something else than the same English in a data table: "Notes" heads a column
+# to write one's own notes in, where the regimen table's "Notes" are remarks.
+FORM_CONTEXT = "form"
+# Contexts an entry had before, so `i18n update` carries its translation over
+# (not fuzzy: the English and its use are the same) instead of losing it.
+PREVIOUS_CONTEXTS = {FORM_CONTEXT: (TABLE_CONTEXT,)}
 BRACE_FIELD = re.compile(r"\{(\w*)\}")
 
 
@@ -111,10 +118,14 @@ def _table_segments(project: Project) -> Iterator[Segment]:
         table = load_table(project, path.stem, str(path))
         lines = path.read_text(encoding="utf-8").split("\n")
         name = _relative(project, path)
+        form = bool(table.blank_rows)
+        where = "a record form the reader fills in by hand" if form else \
+            "a data table; its numbers are checked against the English"
 
         def at(text: str, kind: str, key: str, lines: list[str] = lines,
-               name: str = name) -> Segment:
-            return Segment(text, name, _key_line(lines, key, text), kind, TABLE_CONTEXT)
+               name: str = name, where: str = where, form: bool = form) -> Segment:
+            return Segment(text, name, _key_line(lines, key, text), kind,
+                           FORM_CONTEXT if form else TABLE_CONTEXT, note=where)
 
         if table.caption:
             yield at(table.caption, "table caption", "caption")
@@ -186,7 +197,10 @@ def _theme_segments(project: Project) -> Iterator[Segment]:
         for lineno, message, _comments, _context in found:
             name = f"booklet/{path.name}" if method == "python" else \
                 f"templates/{'email/' if path.parent.name == 'email' else ''}{path.name}"
-            yield Segment(message, name, lineno, "theme")
+            note = ("the email that carries the handout (not printed)"
+                    if name.startswith("templates/email/") else
+                    "words of the layout, printed in every edition")
+            yield Segment(message, name, lineno, "theme", note=note)
 
 
 def segments(project: Project) -> list[Segment]:
@@ -428,7 +442,10 @@ def update_catalog(catalog, template, project: Project | None = None):
         (wanted.num_plurals, _spaceless(wanted.plural_expr))
     if rule_changed:
         catalog.mime_headers = [("Plural-Forms", wanted.plural_forms)]
+    carried = _carry_contexts(catalog, template)
     catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
+    for key in carried:  # the translation lives on under its new msgctxt
+        catalog.obsolete.pop(key, None)
     if project is not None:
         # Babel keeps the old version; the handout's version is what the PO describes.
         catalog.project, catalog.version = project.slug, project.version
@@ -452,6 +469,30 @@ def update_catalog(catalog, template, project: Project | None = None):
         if not message.fuzzy:
             message.previous_id = []
     return catalog
+
+
+def _carry_contexts(catalog, template) -> list:
+    """Copy each entry whose msgctxt changed (PREVIOUS_CONTEXTS) to its new context
+    before merging, so its translation is kept as it was; return the old keys
+    no longer in the template."""
+    from babel.messages.catalog import Message
+
+    gone = []
+    for entry in template:
+        if not entry.id or entry.context not in PREVIOUS_CONTEXTS \
+                or catalog.get(entry.id, entry.context) is not None:
+            continue
+        for old_context in PREVIOUS_CONTEXTS[entry.context]:
+            old = catalog.get(entry.id, old_context)
+            if old is None:
+                continue
+            catalog[entry.id] = Message(entry.id, old.string, flags=old.flags,
+                                        user_comments=old.user_comments,
+                                        previous_id=old.previous_id, context=entry.context)
+            if template.get(entry.id, old_context) is None:
+                gone.append(catalog._key_for(entry.id, old_context))
+            break
+    return gone
 
 
 def _spaceless(expression: str) -> str:
@@ -722,12 +763,23 @@ class Fallback:
 
 
 @dataclass(frozen=True)
+class TableTranslation:
+    """Table strings in their msgctxt: a data table's, or (``form``) a record form's."""
+
+    table: Callable[[str], str]
+    form: Callable[[str], str]
+
+    def __call__(self, text: str) -> str:
+        return self.table(text)
+
+
+@dataclass(frozen=True)
 class Localization:
     """What the build needs to produce one language's edition."""
 
     language: str
     translate_chapter: ChapterTranslation | None
-    translate: Callable[[str], str]
+    translate: Callable[[str], str]  # a TableTranslation; unchanged for the source
     translations: gettext.NullTranslations
     text: dict
     catalog: Path | None = None
@@ -909,8 +961,8 @@ def localize(project: Project, language: str, *, strict: bool = False) -> Locali
     translate_chapter = ChapterTranslation(lambda title: lookup(title, False),
                                            translate_block, collation_key(language))
 
-    def translate(text: str) -> str:
-        return lookup(text, True, TABLE_CONTEXT)
+    translate = TableTranslation(lambda text: lookup(text, True, TABLE_CONTEXT),
+                                 lambda text: lookup(text, True, FORM_CONTEXT))
 
     texts: dict = {}
     for key, value in (("title", project.title), ("subtitle", project.subtitle),

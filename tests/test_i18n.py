@@ -944,3 +944,61 @@ def test_a_number_written_as_a_word_is_an_exception_the_reviewer_sees(tmp_path: 
     from booklet.packet import numbers_as_words
 
     assert [w.values for w in numbers_as_words(project, "fr")] == [("20",)]
+
+
+def _records_project(tmp_path: Path) -> Path:
+    """The five-script fixture with a data table and a record form that share "Notes"."""
+    root = _five_copy(tmp_path)
+    chapters = root / "chapters"
+    (chapters / "kits.toml").write_text(
+        '[[columns]]\nkey = "kit"\nlabel = "Kit"\n\n[[columns]]\nkey = "notes"\n'
+        'label = "Notes"\n\n[[rows]]\nkit = "Saline"\nnotes = "Keep it cool"\n',
+        encoding="utf-8")
+    (chapters / "diary.toml").write_text(
+        'caption = "Write down each flush."\nblank_rows = 3\n\n[[columns]]\nkey = "date"\n'
+        'label = "Date"\n\n[[columns]]\nkey = "notes"\nlabel = "Notes"\n', encoding="utf-8")
+    (chapters / "02-records.md").write_text(
+        "---\ntitle: Records\n---\n\n::: table kits\n\n::: table diary\n", encoding="utf-8")
+    return root
+
+
+def test_the_same_english_in_a_data_table_and_a_form_has_two_contexts(tmp_path: Path):
+    root = _records_project(tmp_path)
+    project = load_project(root)
+    i18n.update(project)
+    po = catalog_path(project, "fr")
+    catalog = i18n.read_catalog(po, "fr")
+    form = catalog.get("Notes", i18n.FORM_CONTEXT)
+    table = catalog.get("Notes", i18n.TABLE_CONTEXT)
+    assert form.locations == [("chapters/diary.toml", 10)]  # the label's own line
+    assert table.locations == [("chapters/kits.toml", 7)]
+    assert "fills in by hand" in " ".join(form.auto_comments)
+    form.string, table.string = "Mes notes", "Remarques"
+    po.write_bytes(i18n._po_bytes(catalog))
+    localized = i18n.localize(project, "fr")
+    html = next(c.html for c in load_chapters(project, "fr",
+                                              translate_chapter=localized.translate_chapter,
+                                              translate=localized.translate)
+                if c.path.name == "02-records.md")
+    data, record = html.split('class="table-figure record-form"')
+    assert ">Remarques</th>" in data and ">Mes notes</th>" in record
+
+
+def test_update_carries_a_translation_over_to_its_new_context(tmp_path: Path):
+    root = _records_project(tmp_path)
+    project = load_project(root)
+    i18n.update(project)
+    po = catalog_path(project, "fr")
+    catalog = i18n.read_catalog(po, "fr")
+    # A catalog written before forms had their own msgctxt: "Date" under "table".
+    old = catalog.get("Date", i18n.FORM_CONTEXT)
+    catalog.delete("Date", i18n.FORM_CONTEXT)
+    catalog.add("Date", "Date du jour", locations=old.locations, context=i18n.TABLE_CONTEXT)
+    po.write_bytes(i18n._po_bytes(catalog))
+    i18n.update(project)
+    catalog = i18n.read_catalog(po, "fr")
+    carried = catalog.get("Date", i18n.FORM_CONTEXT)
+    assert carried.string == "Date du jour" and not carried.fuzzy
+    assert catalog.get("Date", i18n.TABLE_CONTEXT) is None
+    assert not any(m.id == "Date" for m in catalog.obsolete.values())
+    assert _msgfmt_check(po) == ""
