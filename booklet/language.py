@@ -238,9 +238,11 @@ def language_css(tags: tuple[str, ...] = (), edition: Language | None = None,
         except BookletError:
             continue
         declarations = []
-        if lang.fonts != DEFAULT_FONTS:  # Latin, Cyrillic, Greek: the page's own stack
-            declarations.append(f"font-family: {', '.join(repr_font(f) for f in lang.fonts)}"
-                                ", sans-serif")
+        # Every language names its stack, Latin ones too (the page's default): an
+        # English segment inside an Urdu page must not take its digits and full
+        # stops from Nastaliq, whose stack it would inherit.
+        declarations.append(f"font-family: {', '.join(repr_font(f) for f in lang.fonts)}"
+                            ", sans-serif")
         # WeasyPrint 70 knows neither line-break nor word-break: keep-all and logs
         # each as an ignored rule, which the build reports (issue 8); they stay in
         # Language for an engine that supports them.
