@@ -783,7 +783,8 @@ class ChapterTranslation:
                 break
             key, _, value = lines[index].partition(":")
             if key.strip() == "title":
-                lines[index] = f"title: {self.title(value.strip().strip(chr(34)).strip(chr(39)))}"
+                title = value.strip().strip('"').strip("'")
+                lines[index] = f"title: {self.title(title)}"
         return "\n".join(lines)
 
 
@@ -822,7 +823,8 @@ class _Segmenter:
         """The source line where text starts: blocks come in document order."""
         needle = text[:40]
         for start in (self.cursor, 0):
-            for test in (lambda line: _MARKERS.sub("", line, count=1).startswith(needle),
+            for test in (lambda line: line.strip().startswith(needle)
+                         or _MARKERS.sub("", line, count=1).startswith(needle),
                          lambda line: needle in line):
                 for index in range(start, len(self.lines)):
                     if test(self.lines[index]):

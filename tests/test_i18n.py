@@ -915,7 +915,8 @@ VARIANTS = {
     "table-without-pipes": ("Intro.\n\nWhat | Why\n-----|----\nSaline | Open\n",
                             {"What": "cell", "Saline": "cell", "Open": "cell"}),
     "two-space-nested-list": ("- outer item\n  - inner item\n- last item\n",
-                              {"outer item": "item", "last item": "item"}),
+                              {"outer item": "item", "inner item": "item",
+                               "last item": "item"}),  # one flat list, as it renders
     "tab-indented-box": ('!!! todo "What you can do"\n\t- Rest when you can.\n',
                          {"What you can do": "box-title", "Rest when you can.": "item"}),
 }
