@@ -845,6 +845,19 @@ class _Segmenter:
             element.text = self.segmenting.replace(block) + tail
         return text
 
+    def raw_html(self, index: int, note: str, box: str) -> None:
+        """A raw HTML block (kept aside by Python-Markdown): one segment, sanitized
+        when rendered like the English."""
+        raw = str(self.stash.rawHtmlBlocks[index])
+        text = " ".join(line.strip() for line in raw.strip().split("\n"))
+        if not text:
+            return
+        block = Block("html", text, self.line_of(raw.strip().split("\n")[0]), note, box)
+        if self.segmenting.collect is not None:
+            self.segmenting.collect.append(block)
+        if self.segmenting.replace is not None:
+            self.stash.rawHtmlBlocks[index] = self.segmenting.replace(block)
+
     def unknown(self, element) -> None:
         if self.segmenting.collect is None:
             return  # a translation leaves what it cannot name in the English
@@ -852,16 +865,13 @@ class _Segmenter:
 
         sample = element.text or "".join(element.itertext()) or \
             etree.tostring(element, encoding="unicode")
-        stash = _PLACEHOLDER.match(sample.strip())
-        if stash:
-            sample = str(self.stash.rawHtmlBlocks[int(stash.group(1))])
-        what = "raw HTML" if stash else f"a <{element.tag}> block"
+        what = f"a <{element.tag}> block"
         first = sample.strip().split("\n")[0]
         line = self.line_of(first) if first else self.context.first_line + self.cursor
         raise BookletError(
             f"{self.context.path}:{line}: {what} is not a block booklet can translate "
             "(headings, paragraphs, lists, boxes, tables, definition lists, footnotes, "
-            "images and ::: directives are); write it as one of those")
+            "images, raw HTML and ::: directives are); write it as one of those")
 
     def walk(self, parent, note: str = "", box: str = "", item: str = "") -> None:
         """Name every block under parent; ``item`` is how a paragraph in a list item reads."""
@@ -876,7 +886,8 @@ class _Segmenter:
             elif tag == "p":
                 stash = _PLACEHOLDER.match((child.text or "").strip())
                 if stash and int(stash.group(1)) not in self.context.own_stash:
-                    self.unknown(child)
+                    self.raw_html(int(stash.group(1)), note, box)
+                    continue
                 kind = item or "paragraph"
                 text = self.text(child, kind, note, box)
                 lead = _last_sentence(text) if kind == "paragraph" else ""
