@@ -4,6 +4,9 @@ Markdown goes through Python-Markdown and then nh3, so raw HTML in a chapter or
 a translation can never smuggle in a script. Images must live inside the
 project: a remote or outside file is refused with the chapter and line.
 Data tables (``chapters/NAME.toml``) are placed by a ``::: table NAME`` line.
+The same parse names each translatable block for booklet.i18n (``chapter_blocks``)
+and, for a translated edition, replaces each block's text before inline Markdown
+is read (``Segmenting``): there is one Markdown reader, not two.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ class Segment:
     file: str
     line: int
     kind: str  # a Markdown block kind, "table ...", "booklet.toml ..." or "theme"
-    context: str | None = None  # msgctxt: TABLE_CONTEXT for data-table strings
+    context: str | None = None  # msgctxt: TABLE_CONTEXT, FORM_CONTEXT for table strings
     note: str = ""  # where it sits, for the translator (#. comment)
 
 
