@@ -818,6 +818,13 @@ title: "Every construct the README shows"
 One idea per paragraph. Numbers as digits: 7 days.[^1]
 A second line of the same paragraph.
 
+A paragraph with its own class, "smart quotes", the body's apostrophe and a
+link to [another chapter](01-line-care.md).
+{: .lead }
+
+<div class="note">Raw HTML, sanitized
+like the rest.</div>
+
 ::: table flushes
 
 !!! todo "What you can do"
@@ -880,10 +887,11 @@ def test_every_readme_construct_segments_as_it_renders(tmp_path: Path):
     blocks = i18n.markdown_blocks(load_project(root), path, README_CONSTRUCTS)
     kinds = {block.kind for block in blocks}
     assert {"title", "box-title", "item", "heading", "paragraph", "cell", "term",
-            "definition", "footnote"} <= kinds
+            "definition", "footnote", "html"} <= kinds
     lines = README_CONSTRUCTS.split("\n")
     for block in blocks:  # each block points at the line where its text starts
         assert block.text.split(" ")[0].strip('"') in lines[block.line - 1], block
+    assert not any("{" in b.text for b in blocks)  # attribute lists are not text
     nested = next(b for b in blocks if b.text == "nested by four spaces")
     assert nested.kind == "item"
     assert next(b for b in blocks if b.kind == "heading").text == \
@@ -895,9 +903,11 @@ def test_every_readme_construct_segments_as_it_renders(tmp_path: Path):
         return re.sub(r"\s+", " ", html)
 
     assert squash(_render(root, path.name, lambda b: b.text)) == squash(english)
-    marked = _render(root, path.name, lambda b: f"X{b.text}")
+    marked = _render(root, path.name, lambda b: b.text.replace(">", ">X", 1)
+                     if b.kind == "html" else f"X{b.text}")
     assert _tags(marked) == _tags(english)
-    assert 'id="own-id"' in marked
+    assert 'id="own-id"' in marked and 'class="lead"' in marked
+    assert 'href="#line-care"' in marked  # the chapter link still checked and rewritten
     assert marked.count(">X") == len(blocks) - 1  # every block but the front matter's title
     call = [b for b in blocks if b.kind == "item" and "fever" in b.text][0]
     assert "completes the sentence" in call.note and "Call your care team if" in call.note
