@@ -107,11 +107,31 @@ def test_task_list_boxes_hang_beside_each_item():
     assert plain  # an ordinary list keeps its bullets
 
 
-def test_task_marker_is_not_part_of_the_translated_text():
-    blocks = i18n.markdown_blocks("---\ntitle: T\n---\n\n- [ ] Keep the cast dry.\n- Plain.\n")
-    assert [b.text for b in blocks if b.kind == "item"] == ["Keep the cast dry.", "Plain."]
-    translated = i18n.translate_markdown("- [ ] Keep the cast dry.\n", lambda b: "Seco.")
-    assert translated == "- [ ] Seco.\n"
+def test_task_marker_is_not_part_of_the_translated_text(project):
+    path = FIXTURE / "chapters" / "01-checklist.md"
+    blocks = i18n.markdown_blocks(project, path, path.read_text(encoding="utf-8"))
+    items = [b.text for b in blocks if b.kind == "item"]
+    assert items == [*TASKS, "the cast clinic letter", "a list of your medicines"]
+
+
+def test_a_translated_task_list_keeps_its_boxes(tmp_path):
+    """The catalog's text replaces the item's; the box stays in front of it."""
+    from babel.messages.pofile import read_po, write_po
+
+    shutil.copytree(FIXTURE, tmp_path / "p")
+    po = tmp_path / "p" / "locales" / "zh-Hans" / "LC_MESSAGES" / "booklet.po"
+    with po.open("rb") as f:
+        catalog = read_po(f)
+    catalog[TASKS[0]].string = "我知道如何保持石膏干燥。"
+    with po.open("wb") as f:
+        write_po(f, catalog)
+    project = load_project(tmp_path / "p")
+    localized = i18n.localize(project, "zh-Hans")
+    chapter = content.load_chapters(project, "zh-Hans",
+                                    translate_chapter=localized.translate_chapter,
+                                    translate=localized.translate)[0]
+    assert chapter.html.count(content.TICK_BOX) == len(TASKS)
+    assert content.TICK_BOX + "我知道如何保持石膏干燥。" in chapter.html
 
 
 # --- record forms ---------------------------------------------------------------
