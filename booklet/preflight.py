@@ -64,6 +64,7 @@ class Run:
     colour: RGB | None = None  # its fill colour; None when invisible or not a plain colour
     alpha: float = 1.0
     layer: int = 0  # how many fills of its page were painted before it (what lies under it)
+    decoration: bool = False  # the DRAFT mark's letters: meant to be faint
 
 
 RGB = tuple[float, float, float]
@@ -200,6 +201,7 @@ def _apply(m: tuple, x: float, y: float) -> tuple[float, float]:
 
 
 IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+DRAFT_FORM_KEY = "/BookletDraft"  # marks the DRAFT stamp's form (booklet/pdf.py)
 _COLOUR_OPERATORS = frozenset(("g", "rg", "k", "cs", "sc", "scn"))
 
 
@@ -273,9 +275,10 @@ class _PageReader:
         mcids: list[int | None] = []
         state = {"ctm": ctm, "font": None, "size": 0.0, "tc": 0.0, "tw": 0.0, "th": 1.0,
                  "tl": 0.0, "rise": 0.0, "tr": 0, "fill": (0.0, 0.0, 0.0), "space": 3,
-                 "ca": 1.0, "clip": None}
+                 "ca": 1.0, "clip": None, "decoration": False}
         if inherited:
-            state.update({k: inherited[k] for k in ("fill", "space", "ca", "clip", "tr")})
+            state.update({k: inherited[k] for k in ("fill", "space", "ca", "clip", "tr",
+                                                    "decoration")})
         tm = lm = IDENTITY
         path_points: list[tuple[float, float]] = []
         outlines: list[list[tuple[float, float]]] = []
@@ -373,8 +376,10 @@ class _PageReader:
                     self._image(state)
                 elif xobject.get("/Subtype") == "/Form":
                     matrix = tuple(float(v) for v in xobject.get("/Matrix", IDENTITY))
+                    inner = dict(state, decoration=state["decoration"]
+                                 or bool(xobject.get(DRAFT_FORM_KEY)))
                     self.read(xobject, xobject.get("/Resources", resources),
-                              _multiply(matrix, state["ctm"]), depth + 1, state)
+                              _multiply(matrix, state["ctm"]), depth + 1, inner)
 
     def _mark(self, points: list[tuple[float, float]]) -> None:
         if points:
@@ -467,7 +472,7 @@ class _PageReader:
                                  round(printed, 2), font.name, mcid, glyph0,
                                  round(math.hypot(state["ctm"][0], state["ctm"][1]), 4),
                                  state["fill"] if visible else None, state["ca"],
-                                 len(self.fills)))
+                                 len(self.fills), state["decoration"]))
         return end
 
 
@@ -1124,8 +1129,8 @@ def check_contrast(doc: Document) -> Iterator[Problem]:
     for page in doc.pages:
         grounds = None
         for run in page.runs:
-            if run.colour is None or not run.text.strip() or run.size >= DISPLAY_PT \
-                    or doc.artwork(run):
+            if run.colour is None or run.decoration or not run.text.strip() \
+                    or run.size >= DISPLAY_PT or doc.artwork(run):
                 continue
             grounds = grounds or _Grounds(doc, page.number)
             y = run.y + run.size * 0.3
