@@ -238,7 +238,10 @@ def quantity_problems(source: str, translation: str, language: str,
     added = [q for q in remaining if not any(
         e.values & q.values and _comparable(e, tablets) == _comparable(q, tablets)
         and e.comparison == q.comparison for e in english)]  # not the same said twice
-    for found, what in ((missing, "of the English missing"), (added, "not in the English")):
+    from booklet.i18n import source_name
+
+    named = source_name(source_language)
+    for found, what in ((missing, f"of the {named} missing"), (added, f"not in the {named}")):
         values = sorted({min(q.values) for q in found}, key=float)
         if values:
             problems.append(f"number{'s' if len(values) > 1 else ''} {', '.join(values)} "
@@ -271,6 +274,8 @@ def reordered_entries(path: Path, source_language: str = "en") -> list[str]:
     Bare numbers in another order than the English, and digits of a script the
     language does not use.
     """
+    from booklet.i18n import source_name
+
     if not path.is_file():
         return []
     from babel.messages.pofile import read_po
@@ -287,7 +292,7 @@ def reordered_entries(path: Path, source_language: str = "en") -> list[str]:
         short = short if len(short) <= 60 else short[:57] + "..."
         if reordered(message.id, message.string, language, source_language):
             entries.append(f"{path}:{message.lineno}: numbers in another order than the "
-                           f"English; read it: {short!r}")
+                           f"{source_name(source_language)}; read it: {short!r}")
         foreign = foreign_digits(message.string, language)
         if foreign:
             entries.append(f"{path}:{message.lineno}: warning: digits of a script {language} "
