@@ -26,6 +26,8 @@ from pypdf import PdfReader
 from booklet import press
 from booklet.build import build_all, build_edition
 from booklet.errors import BookletError
+from booklet.preflight import contrast_ratio as _contrast
+from booklet.preflight import grey as _grey
 from booklet.project import FORMATS, load_project, theme_dir
 from booklet.render import Edition, is_rtl
 
@@ -502,18 +504,6 @@ def test_grayscale_keeps_banding_and_boxes_apart(built):
 
 
 # --- colours -------------------------------------------------------------------
-
-def _contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
-    from booklet.preflight import contrast_ratio
-
-    return contrast_ratio(a, b)
-
-
-def _grey(rgb: tuple[float, float, float]) -> tuple[float, float, float]:
-    from booklet.preflight import grey
-
-    return grey(rgb)
-
 
 def _stylesheet_rules(path: Path):
     """(selector, {property: value tokens}) for each style rule of a stylesheet."""
