@@ -368,6 +368,8 @@ class _PageReader:
                 path_points, outlines, clip_next = [], [], False
             elif op == "INLINE IMAGE":
                 self._image(state)
+            elif op == "sh":  # a gradient over the clipped area: read from pixels
+                self._picture(state["clip"] or (-1e6, -1e6, 1e6, 1e6))
             elif op == "Do" and resources is not None:
                 xobject = resources.get("/XObject", {}).get(str(operands[0]))
                 if xobject is None:
@@ -389,16 +391,24 @@ class _PageReader:
         corners = [_apply(state["ctm"], x, y) for x in (0, 1) for y in (0, 1)]
         self._mark(corners)
         box = _intersect(state["clip"], _extent(corners))
-        if box is not None and box[2] - box[0] >= 1 and box[3] - box[1] >= 1:
+        if box is not None:
+            self._picture(box)
+
+    def _picture(self, box: tuple[float, float, float, float]) -> None:
+        """An image, gradient or pattern: its colours are read from pixels when text is on it."""
+        if box[2] - box[0] >= 1 and box[3] - box[1] >= 1:
             self.fills.append(Fill(box, (), False, None))
 
     def _fill(self, outlines: list[list[tuple[float, float]]], even_odd: bool,
               state: dict) -> None:
-        if state["fill"] is None or state["ca"] <= 0.0 or not outlines:
-            return  # a pattern or shading: not a plain colour to measure against
+        if state["ca"] <= 0.0 or not outlines:
+            return
         box = _intersect(state["clip"], _extent([p for o in outlines for p in o]))
         if box is None or box[2] - box[0] < 1 or box[3] - box[1] < 1:
             return  # a rule or a hairline: nothing text sits on
+        if state["fill"] is None:
+            self._picture(box)  # a pattern or a colour space not measured: read its pixels
+            return
         self.fills.append(Fill(box, tuple(tuple(o) for o in outlines), even_odd,
                                state["fill"], state["ca"]))
 

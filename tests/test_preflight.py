@@ -215,8 +215,13 @@ def test_contrast_measures_what_is_painted_under_the_text(tmp_path):
         picture = pdf.make_stream(b"\x40", Type=pikepdf.Name.XObject,
                                   Subtype=pikepdf.Name.Image, Width=1, Height=1,
                                   ColorSpace=pikepdf.Name.DeviceGray, BitsPerComponent=8)
+        gradient = pikepdf.Dictionary(  # dark grey to darker, left to right
+            ShadingType=2, ColorSpace=pikepdf.Name.DeviceGray, Coords=[0, 0, 300, 0],
+            Function=pikepdf.Dictionary(FunctionType=2, Domain=[0, 1], C0=[0.3], C1=[0.2],
+                                        N=1))
         pdf.pages[0].Resources = pikepdf.Dictionary(
             Font=pikepdf.Dictionary(F1=font), XObject=pikepdf.Dictionary(Im=picture),
+            Shading=pikepdf.Dictionary(Sh=gradient),
             ExtGState=pikepdf.Dictionary(Half=pikepdf.Dictionary(ca=0.5)))
         pdf.pages[0].Contents = pdf.make_stream(content)
         path = tmp_path / f"contrast-{len(list(tmp_path.glob('*.pdf')))}.pdf"
@@ -236,10 +241,12 @@ def test_contrast_measures_what_is_painted_under_the_text(tmp_path):
     # A dark tint under dark text; a ring (a box's rule) around the text is no background.
     assert problems(b"0.3 g 20 130 200 50 re f 0 g " + text) == ["contrast-low error"]
     assert problems(b"0 g 20 130 200 50 re 24 134 192 42 re f* 0.1 g " + text) == []
-    # The tint and the text both at half strength; a dark picture under the text.
+    # The tint and the text both at half strength; a dark picture or gradient under the text.
     assert problems(b"/Half gs 0.3 g 20 130 200 50 re f 0 g " + text) == ["contrast-low error"]
     assert problems(b"q 200 0 0 50 20 130 cm /Im Do Q 0.1 g " + text) == ["contrast-low error"]
     assert problems(b"q 200 0 0 50 20 130 cm /Im Do Q 1 g " + text) == []
+    assert problems(b"q 20 130 200 50 re W n /Sh sh Q 0.1 g " + text) == ["contrast-low error"]
+    assert problems(b"q 20 130 200 50 re W n /Sh sh Q 1 g " + text) == []
     # Painted after the text, a shape is no background to it.
     assert problems(b"0.1 g " + text + b" 0.3 g 20 130 200 50 re f") == []
 
