@@ -1152,7 +1152,7 @@ def localize(project: Project, language: str, *, strict: bool = False) -> Locali
             f"{len(problems)} translation problem{'s' if len(problems) > 1 else ''} in "
             f"{path}:\n" + "\n".join(f"  {p}" for p in problems) +
             "\nFix each translation at that line (any PO editor, e.g. Poedit), or empty "
-            "its msgstr to show the English until it is fixed.")
+            f"its msgstr to show the {source_name(source)} until it is fixed.")
     if strict and fallbacks:
         where = path if catalog is not None else f"{path} (missing: run booklet i18n update)"
         raise BookletError(

@@ -872,6 +872,7 @@ def test_catalog_checks_take_the_source_language_from_booklet_toml(tmp_path: Pat
     message = str(caught.value)
     assert f"{po}:{lines[source]}: number 2 of the {spanish} missing" in message
     assert f"({spanish} at chapters/01-cuts.md:" in message
+    assert message.endswith(f"to show the {spanish} until it is fixed.")
     # The Spanish edition is the source: no catalog, nothing to check.
     assert i18n.localize(load_project(root), "es").language == "es"
 
