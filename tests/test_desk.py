@@ -738,13 +738,14 @@ def test_a_job_under_way_when_the_desk_dies_shows_as_interrupted_after_restart(
         assert job is not None and job.state == "interrupted" and job.finished
         assert [(s.label, s.state, s.detail) for s in job.steps] == [
             ("en a4", "done", "12 pages"), ("es a4", "interrupted", ""),
-            ("es screen", "waiting", "")]
+            ("es screen", "unstarted", "")]
         client = restarted.test_client()
         assert sign_in(client).status_code == 303
         page = text_of(client.get(f"/jobs/{job_id}").text)
         assert "Interrupted: the desk stopped while this was under way. 1 of 3 finished" \
             in page
         assert "en a4 done 12 pages" in page and "es a4 interrupted" in page
+        assert "es screen not started" in page
         data = client.get(f"/jobs/{job_id}.json").get_json()
         assert data["state"] == "interrupted" and data["finished"]
         assert job_id in client.get(f"/h/{SLUG}").text  # listed with the handout's jobs

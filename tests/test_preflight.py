@@ -331,12 +331,16 @@ def _check(*args: str):
 
 
 def test_cli_check_json_names_the_planted_mistakes_and_exits_1(planted):
-    root, _path, _warnings = planted
+    root, path, _warnings = planted
     result = _check(str(root), "--json")
     assert result.exit_code == 1
     problems = json.loads(result.stdout)
     codes = {p["code"] for p in problems}
-    assert {"image-alt", "heading-skip", "text-too-small", "review-overdue"} <= codes
+    assert {"image-alt", "heading-skip", "text-too-small", "review-overdue",
+            "contrast-low", "contrast-low-grey"} <= codes
+    low = next(p for p in problems if p["code"] == "contrast-low")
+    assert "'10 times' in #999999 on #ffffff" in low["message"]
+    assert low["location"].endswith(f"page {_page_of(path, '10 times')}")
     assert all(set(p) == {"code", "level", "message", "location", "hint"} for p in problems)
     assert "Traceback" not in result.output
 

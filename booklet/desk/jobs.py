@@ -31,6 +31,7 @@ RUNNING = "running"
 DONE = "done"
 FAILED = "failed"
 INTERRUPTED = "interrupted"  # the desk stopped while it was under way
+UNSTARTED = "unstarted"  # a step of an interrupted job that never began
 JOBS_NAME = "desk-jobs.sqlite3"
 KEEP_JOBS = 200  # per handout: older finished jobs are dropped at start-up
 
@@ -61,7 +62,7 @@ class Job:
         return self.state in (DONE, FAILED, INTERRUPTED)
 
     def counts(self) -> dict[str, int]:
-        found = {WAITING: 0, RUNNING: 0, DONE: 0, FAILED: 0, INTERRUPTED: 0}
+        found = {WAITING: 0, RUNNING: 0, DONE: 0, FAILED: 0, INTERRUPTED: 0, UNSTARTED: 0}
         for step in self.steps:
             found[step.state] = found.get(step.state, 0) + 1
         return found
@@ -135,7 +136,7 @@ class JobStore:
                               "ORDER BY created DESC LIMIT ?)", (KEEP_JOBS,))
         jobs = []
         for row in self.conn.execute("SELECT id, kind, owner, handout, state, error, created "
-                                     "FROM jobs ORDER BY created"):
+                                     "FROM jobs ORDER BY created").fetchall():
             steps = [Step(label, state, detail) for label, state, detail in self.conn.execute(
                 "SELECT label, state, detail FROM steps WHERE job_id = ? ORDER BY position",
                 (row[0],))]
@@ -144,8 +145,8 @@ class JobStore:
             if not job.finished:
                 job.state = INTERRUPTED
                 for index, step in enumerate(job.steps):
-                    if step.state == RUNNING:
-                        step.state = INTERRUPTED
+                    if step.state in (RUNNING, WAITING):
+                        step.state = INTERRUPTED if step.state == RUNNING else UNSTARTED
                         self.step_changed(job, index)
                 self.job_changed(job)
             jobs.append(job)

@@ -620,7 +620,7 @@ def state_label(state: str) -> str:
         "PDF out of date": _("PDF out of date"), "not built": _("not built"),
         "current": _("current"), "waiting": _("waiting"), "running": _("running"),
         "done": _("done"), "failed": _("failed"), "sent": _("sent"),
-        "interrupted": _("interrupted"),
+        "interrupted": _("interrupted"), "unstarted": _("not started"),
         "skipped": _("skipped"), "unknown": _("unknown"),
     }
     return labels.get(state, state)
