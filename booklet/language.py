@@ -152,8 +152,7 @@ def language(tag: str, numbering: str | None = None) -> Language:
 
     name = locale_name(tag)
     locale = Locale.parse(name)
-    script = _script(tag, name)
-    fonts = LANGUAGE_FONTS.get(primary(tag)) or SCRIPT_FONTS.get(script) or DEFAULT_FONTS
+    script, fonts = script_and_fonts(tag)
     system = numbering or locale.default_numbering_system or "latn"
     if system not in DIGITS:
         if numbering:
@@ -174,6 +173,19 @@ def language(tag: str, numbering: str | None = None) -> Language:
     )
 
 
+@cache
+def script_and_fonts(tag: str) -> tuple[str, tuple[str, ...]]:
+    """The script and font stack of a tag, without loading its CLDR locale data.
+
+    The stylesheet and the font check need these for every known tag; the
+    rest of a Language (direction, digits, list patterns, hyphenation) costs
+    a locale load each and is needed for the edition's own language only.
+    """
+    script = _script(tag, locale_name(tag))
+    fonts = LANGUAGE_FONTS.get(primary(tag)) or SCRIPT_FONTS.get(script) or DEFAULT_FONTS
+    return script, fonts
+
+
 # Languages the stylesheet sets fonts for even when a project does not list
 # them: the names on the back cover and fallback spans carry their own lang.
 KNOWN_TAGS = ("en", "es", "pt", "fr", "de", "ru", "zh", "zh-Hant", "ja", "ko", "ar", "fa",
@@ -186,7 +198,7 @@ def font_stacks(tags: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
     stacks: dict[str, tuple[str, ...]] = {"": DEFAULT_FONTS}
     for tag in (*KNOWN_TAGS, *tags):
         try:
-            stacks[tag] = language(tag).fonts
+            stacks[tag] = script_and_fonts(tag)[1]
         except BookletError:
             continue
     return stacks
@@ -207,21 +219,21 @@ def language_css(tags: tuple[str, ...] = (), edition: Language | None = None) ->
     rules = []
     for tag in dict.fromkeys((*KNOWN_TAGS, *tags)):
         try:
-            lang = language(tag)
+            script, fonts = script_and_fonts(tag)
         except BookletError:
             continue
         declarations = []
-        if lang.fonts != DEFAULT_FONTS:  # Latin, Cyrillic, Greek: the page's own stack
-            declarations.append(f"font-family: {', '.join(repr_font(f) for f in lang.fonts)}"
+        if fonts != DEFAULT_FONTS:  # Latin, Cyrillic, Greek: the page's own stack
+            declarations.append(f"font-family: {', '.join(repr_font(f) for f in fonts)}"
                                 ", sans-serif")
         # WeasyPrint 70 knows neither line-break nor word-break: keep-all and logs
         # each as an ignored rule, which the build reports (issue 8); they stay in
         # Language for an engine that supports them.
         if primary(tag) == "ur":
             declarations.append("line-height: 2.1")  # Nastaliq's tall descending joins
-        elif lang.script == "Arab":
+        elif script == "Arab":
             declarations.append("line-height: 1.75")
-        elif lang.script in {"Deva", "Beng", "Thai", "Thaa", "Kore"} | CJK_SCRIPTS:
+        elif script in {"Deva", "Beng", "Thai", "Thaa", "Kore"} | CJK_SCRIPTS:
             declarations.append("line-height: 1.7")  # tall marks or dense glyphs
         if declarations:
             rules.append(f"{_selector(tag)} {{ {'; '.join(declarations)}; }}")
