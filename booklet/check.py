@@ -219,10 +219,11 @@ def _cmap_cache(file: str, index: int) -> Path | None:
         stat = os.stat(file)
     except OSError:
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    from booklet.files import user_cache
+
     key = (f"{os.path.abspath(file)}\0{index}\0{stat.st_size}\0{stat.st_mtime_ns}\0"
            f"{CMAP_CACHE_VERSION}")
-    return Path(base) / "booklet" / "cmaps" / (hashlib.sha256(key.encode()).hexdigest() + ".bin")
+    return user_cache("cmaps") / (hashlib.sha256(key.encode()).hexdigest() + ".bin")
 
 
 CMAP_CACHE_VERSION = 1
@@ -254,13 +255,12 @@ def _cmap(file: str, index: int) -> Coverage:
     finally:
         font.close()
     if cached is not None:
+        from contextlib import suppress
+
         from booklet.files import write_atomic
 
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
+        with suppress(OSError, BookletError):  # read-only home: only slower next time
             write_atomic(cached, (coverage.starts + coverage.ends).tobytes())
-        except (OSError, BookletError):
-            pass  # a read-only home: the check still works, only slower next time
     return coverage
 
 

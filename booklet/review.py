@@ -17,6 +17,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -97,13 +98,40 @@ def catalog_messages(path: Path) -> list:
     """
     if not path.is_file():
         return []
+    data = path.read_bytes()
+    # Parsing a catalog with Babel is most of a no-change rebuild's time: the result is
+    # kept by the file's bytes (and Babel's version), so an unchanged catalog is not parsed.
+    from booklet.files import user_cache, write_atomic
+
+    cached = user_cache("catalogs") / f"{_sha(data + _babel_version().encode())}.json"
+    try:
+        return json.loads(cached.read_bytes())
+    except (OSError, ValueError):
+        pass
+    messages = _parse_catalog(path, data)
+    from contextlib import suppress
+
+    with suppress(OSError, BookletError):  # a read-only home: only slower next time
+        write_atomic(cached, json.dumps(messages, ensure_ascii=False).encode())
+    return messages
+
+
+@cache
+def _babel_version() -> str:
+    from booklet.manifest import _installed_versions
+
+    return "\0" + _installed_versions(("babel",))[0]
+
+
+def _parse_catalog(path: Path, data: bytes) -> list:
+    import io
+
     from babel.messages.pofile import read_po
 
-    with path.open("rb") as handle:
-        try:
-            catalog = read_po(handle)
-        except Exception as exc:  # noqa: BLE001 (Babel raises several kinds)
-            raise BookletError(f"{path}: not a readable PO file: {exc}") from None
+    try:
+        catalog = read_po(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 (Babel raises several kinds)
+        raise BookletError(f"{path}: not a readable PO file: {exc}") from None
     messages = [["plural-forms", catalog.plural_forms]]
     for message in catalog:
         if not message.id:
