@@ -16,9 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from booklet.core import WARNING, BookletError, Outcome, Problem, as_problems
+from booklet.core import WARNING, BookletError, Edition, Outcome, Problem, as_problems
 from booklet.project import FORMATS, Format, Project, load_project
-from booklet.render import Edition
 
 
 @dataclass(frozen=True)
@@ -321,8 +320,15 @@ def plan(projects: list[Project], languages: list[str] | None = None,
          formats: list[str] | None = None, out_dir: Path | str = "dist") -> list[Job]:
     """Every requested edition of every project with its inputs hash (no WeasyPrint)."""
     from booklet import manifest
+    from booklet.review import one_read_of_shared_parts
 
-    tool = manifest.tool_inputs()
+    with one_read_of_shared_parts():
+        return _plan(projects, languages, formats, out_dir, manifest.tool_inputs())
+
+
+def _plan(projects, languages, formats, out_dir, tool: str) -> list[Job]:
+    from booklet import manifest
+
     jobs = []
     for project in projects:
         editions = [Edition(lang, fmt) for lang in (languages or project.languages)

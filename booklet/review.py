@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import tomllib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -163,6 +164,51 @@ def fingerprint_parts(project: Project, language: str) -> dict[str, str]:
     texts, the catalog, the theme or the tool.
     """
     from booklet import __version__
+
+    parts, texts = _parts_of_every_language(project)
+    parts, texts = dict(parts), list(texts)
+    root = project.root.resolve()
+
+    def add_file(path: Path) -> None:
+        path = path.resolve()
+        if path.is_file():
+            name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+            parts[name] = _sha(path.read_bytes())
+
+    if language != project.source_language:
+        catalog = catalog_path(project, language)
+        messages = catalog_messages(catalog)
+        parts[f"locales/{language}"] = _sha(_canonical(messages))
+        texts += [m[2] if isinstance(m[2], str) else " ".join(m[2]) for m in messages
+                  if len(m) == 4]
+    for path in _referenced_images(project, texts):
+        add_file(path)
+    parts["booklet"] = __version__
+    return dict(sorted(parts.items()))
+
+
+# While set (one build's plan), the parts every language shares are read once per project.
+_SHARED_PARTS: dict | None = None
+
+
+@contextmanager
+def one_read_of_shared_parts():
+    """Read the files every language's fingerprint hashes once while fingerprinting
+    several languages in one go (a build's plan); each call outside reads them again."""
+    global _SHARED_PARTS
+    outer = _SHARED_PARTS
+    if outer is None:
+        _SHARED_PARTS = {}
+    try:
+        yield
+    finally:
+        _SHARED_PARTS = outer
+
+
+def _parts_of_every_language(project: Project) -> tuple[dict[str, str], list[str]]:
+    """The fingerprint parts (and the source texts) that do not depend on the language."""
+    if _SHARED_PARTS is not None and project in _SHARED_PARTS:
+        return _SHARED_PARTS[project]
     from booklet.project import theme_dir
 
     root = project.root.resolve()
@@ -185,18 +231,11 @@ def fingerprint_parts(project: Project, language: str) -> dict[str, str]:
     if project.clinic.logo:
         add_file(project.clinic.logo)
     parts["booklet.toml"] = _sha(_canonical(handout_texts(project)))
-    if language != project.source_language:
-        catalog = catalog_path(project, language)
-        messages = catalog_messages(catalog)
-        parts[f"locales/{language}"] = _sha(_canonical(messages))
-        texts += [m[2] if isinstance(m[2], str) else " ".join(m[2]) for m in messages
-                  if len(m) == 4]
-    for path in _referenced_images(project, texts):
-        add_file(path)
     theme = theme_dir()
     parts["theme"] = _tree_hash(theme, [theme / "templates", theme / "styles"])
-    parts["booklet"] = __version__
-    return dict(sorted(parts.items()))
+    if _SHARED_PARTS is not None:
+        _SHARED_PARTS[project] = (parts, texts)
+    return parts, texts
 
 
 def fingerprint(project: Project, language: str) -> str:
