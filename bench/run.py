@@ -39,20 +39,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = REPO / "tests" / "projects" / "small"
-HANDOUT_PARTS = ("booklet.toml", "chapters", "assets", "locales")
 BOOKLET = [sys.executable, "-m", "booklet.cli"]
+sys.path.insert(0, str(REPO / "tests"))
+from handout_copy import copy_handout  # noqa: E402 (the tests' copy of the handout)
+
 TARGETS = {}  # name -> (value, limit, text)
-
-
-def _copy_handout(dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    for name in HANDOUT_PARTS:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name)
-        elif source.is_file():
-            shutil.copy2(source, dest / name)
-    return dest
 
 
 def _stats(times: list[float]) -> dict:
@@ -414,7 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     sections = args.only or ["overhead", "booklet", "matrix", "table", "dask"]
     with tempfile.TemporaryDirectory(prefix="booklet-bench-") as tmp:
         scratch = Path(tmp)
-        root = _copy_handout(scratch / "handout")
+        root = copy_handout(scratch / "handout")
         if "overhead" in sections:
             results["overhead"] = bench_overhead(root, scratch, args.repeat)
         if "booklet" in sections:
