@@ -196,6 +196,9 @@ _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 
 _TEXT_ITEM = re.compile(rb"<([0-9A-Fa-f]*)>|(" + _NUMBER + rb")")
+_HEX_STRING = re.compile(rb"<([0-9A-Fa-f]*)>")
+_WHOLE_CODES = {True: re.compile(rb"<(?:[0-9A-Fa-f]{4})*>"),
+                False: re.compile(rb"<(?:[0-9A-Fa-f]{2})*>")}
 
 
 class _TextArray(bytes):
@@ -210,10 +213,10 @@ class _TextArray(bytes):
     def items(self, two_byte: bool) -> tuple[list, float]:
         """(the strings joined into one when that reads the same, else each; the sum of
         the numbers)."""
-        pairs = _TEXT_ITEM.findall(self)
-        hexes = [h for h, n in pairs if not n]
-        adjust = sum(float(n) for _, n in pairs if n)
-        if all(len(h) % (4 if two_byte else 2) == 0 for h in hexes):
+        hexes = _HEX_STRING.findall(self)
+        adjust = sum(map(float, _HEX_STRING.sub(b" ", self).split()))
+        whole = _WHOLE_CODES[two_byte]  # strings of whole codes join without a shift
+        if len(whole.findall(self)) == len(hexes):
             return [bytes.fromhex(b"".join(hexes).decode())], adjust
         return [bytes.fromhex((h + b"0" * (len(h) % 2)).decode()) for h in hexes], adjust
 
