@@ -227,12 +227,15 @@ def sanitize(fragment: str) -> str:
                      url_schemes=URL_SCHEMES, link_rel=None, strip_comments=True)
 
 
-def _markdown(language: str, slug: str, *extra):
+def _markdown(language: str, slug: str | Callable[[], str], *extra):
+    """A Markdown with the theme's extensions; ``slug`` (or a function that gives the
+    current one) prefixes heading ids, so chapters never share an id."""
     import markdown
     from markdown.extensions.toc import slugify_unicode
 
     from booklet.language import primary
 
+    prefix = slug if callable(slug) else (lambda: slug)
     quotes = QUOTES.get(primary(language), QUOTES["en"])
     return markdown.Markdown(
         extensions=["tables", "attr_list", "def_list", "footnotes", "admonition",
@@ -241,7 +244,7 @@ def _markdown(language: str, slug: str, *extra):
             "smarty": {"substitutions": dict(zip(
                 ("left-single-quote", "right-single-quote", "left-double-quote",
                  "right-double-quote"), quotes, strict=True))},
-            "toc": {"slugify": lambda value, sep: f"{slug}-{slugify_unicode(value, sep)}",
+            "toc": {"slugify": lambda value, sep: f"{prefix()}-{slugify_unicode(value, sep)}",
                     "toc_depth": "2-3"},
             "footnotes": {"UNIQUE_IDS": True},
         },
@@ -598,8 +601,39 @@ def render_markdown(project: Project, path: Path, body: str, first_line: int, *,
     _check_nesting(path, body, first_line)
     context = _Context(project, path, body, first_line, translate, language, strict,
                        warnings, _directive_lines(body, first_line), set())
-    md = _markdown(language, slug, _extension(context))
-    return sanitize(md.convert(body))
+    md, current = _chapter_markdown_instance(language, threading.get_ident())
+    current.context, current.slug = context, slug
+    try:
+        return sanitize(_fresh(md).convert(body))
+    finally:
+        current.context = None
+
+
+class _Current:
+    """The chapter a reused Markdown converts now: its extension reads the context here."""
+
+    def __init__(self) -> None:
+        self.context: _Context | None = None
+        self.slug = ""
+
+    def __getattr__(self, name: str):
+        return getattr(self.__dict__["context"], name)
+
+
+@functools.lru_cache(maxsize=32)
+def _chapter_markdown_instance(language: str, thread: int):
+    """One chapter Markdown per language and thread, reset between chapters: building
+    one with all its extensions costs more than converting a chapter."""
+    current = _Current()
+    return _markdown(language, lambda: current.slug, _extension(current)), current
+
+
+def _fresh(md):
+    """Reset md as a new instance would be: footnote ids count from the same number."""
+    for extension in md.registeredExtensions:
+        if hasattr(extension, "unique_prefix"):
+            extension.unique_prefix = 0
+    return md.reset()
 
 
 def load_chapters(project: Project, language: str | None = None, *,
