@@ -388,19 +388,27 @@ def draft_problems(data: bytes) -> list[str]:
     import pikepdf
 
     problems = []
+    draws_text: dict[tuple[int, int], bool] = {}  # one mark, shared by the pages: read once
+
+    def shows_text(form) -> bool:
+        key = form.objgen
+        if key not in draws_text or key == (0, 0):
+            draws_text[key] = any(str(op) in ("Tj", "TJ")
+                                  for _, op in pikepdf.parse_content_stream(form, "Tj TJ"))
+        return draws_text[key]
+
     with pikepdf.open(io.BytesIO(data)) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
             xobjects = page.obj.get("/Resources", {}).get("/XObject", {})
             form = xobjects.get(DRAFT_XOBJECT)
-            if form is None or not form.get(_DRAFT_KEY) or not any(
-                    str(op) in ("Tj", "TJ") for _, op in pikepdf.parse_content_stream(form)):
+            if form is None or not form.get(_DRAFT_KEY) or not shows_text(form):
                 problems.append(f"page {number}: no DRAFT mark")
                 continue
             depth, last_open = 0, 0
             # The nesting needs only these operators of the whole page (parsed in qpdf, and
             # no Python objects for the text); what is drawn after the mark can only be in
             # the page's last content stream, read in full below.
-            ops = pikepdf.parse_content_stream(page, "q Q cm Do BMC BDC EMC")
+            ops = pikepdf.parse_content_stream(page, "q Q cm Do BMC EMC")
             for index, (operands, op) in enumerate(ops):
                 name = str(op)
                 if name == "q":
