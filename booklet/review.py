@@ -139,7 +139,8 @@ def _parse_catalog(path: Path, data: bytes) -> list:
             continue
         messages.append([message.context or "", message.id, message.string,
                          sorted(message.flags)])
-    return sorted(messages[1:], key=json.dumps) + messages[:1]
+    # Plural ids and strings as lists, not tuples: the same value as read from the cache.
+    return json.loads(json.dumps(sorted(messages[1:], key=json.dumps) + messages[:1]))
 
 
 def _referenced_images(project: Project, texts: list[str]) -> list[Path]:
