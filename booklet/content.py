@@ -620,14 +620,18 @@ def _chapter_markdown_instance(language: str, thread: int):
     """One chapter Markdown per language and thread, reset between chapters: building
     one with all its extensions costs more than converting a chapter."""
     current = _Current()
-    return _markdown(language, lambda: current.slug, _extension(current)), current
+    md = _markdown(language, lambda: current.slug, _extension(current))
+    # Footnote ids carry a counter that each reset() raises: note where a new instance starts.
+    md.booklet_counters = [(extension, extension.unique_prefix)
+                           for extension in md.registeredExtensions
+                           if hasattr(extension, "unique_prefix")]
+    return md, current
 
 
 def _fresh(md):
     """Reset md as a new instance would be: footnote ids count from the same number."""
-    for extension in md.registeredExtensions:
-        if hasattr(extension, "unique_prefix"):
-            extension.unique_prefix = 0
+    for extension, start in md.booklet_counters:
+        extension.unique_prefix = start - 1
     return md.reset()
 
 
