@@ -292,6 +292,23 @@ def inline_markdown(text: str, language: str, where: str = "") -> str:
     return sanitize(rendered)
 
 
+def _head_words(label: str, language: str) -> str:
+    """A column head in Chinese or Japanese as words that never break inside
+    (``<span class="word">``): the line breaks between them, never in mid-word."""
+    from booklet.language import CJK_SCRIPTS, unbreakable_words
+    from booklet.language import language as language_of
+
+    try:
+        cjk = language_of(language).script in CJK_SCRIPTS
+    except BookletError:
+        return label
+    if not cjk or "<" in label:
+        return label
+    # A zero-width space between the words is the line's only break opportunity.
+    return "\u200b".join(f'<span class="word">{html.escape(word, quote=False)}</span>'
+                          for word in unbreakable_words(html.unescape(label), language))
+
+
 def _table_html(table: Table, translate: Translate, language: str) -> str:
     kind = "record-form" if table.blank_rows else "data-table"
     where = str(table.path)
@@ -307,7 +324,7 @@ def _table_html(table: Table, translate: Translate, language: str) -> str:
         # Plain text of the header, for layouts that put it beside each cell
         # (large print stacks each row as "label: value" lines).
         labels[col.key] = html.escape(html.unescape(re.sub(r"<[^>]*>", "", label)))
-        out.append(f'<th scope="col" class="col-{col.key}">{label}</th>')
+        out.append(f'<th scope="col" class="col-{col.key}">{_head_words(label, language)}</th>')
     out.append("</tr></thead><tbody>")
     for row in table.rows:
         out.append("<tr>")
