@@ -376,6 +376,8 @@ def _directive_html(project: Project, name: str, arg: str, where: str,
 
 
 LINK_SCHEMES = {"http", "https", "mailto", "tel"}
+# Scripts written without spaces between words (besides CJK): nothing to bind.
+UNSPACED_SCRIPTS = {"Thai", "Laoo", "Khmr", "Mymr", "Tibt"}
 
 
 def _line_of(source: str, needle: str, first_line: int) -> int:
@@ -578,6 +580,35 @@ def _extension(context: _Context):
                     else:
                         _check_link(url, context, raw=True)
 
+    class LastWordsProcessor(Treeprocessor):
+        """Bind a paragraph's last two words with a no-break space, so no body
+        paragraph ends in a line of one word. Only in scripts written with spaces,
+        only in the paragraph's own text (never in a link, or across a number
+        and its unit), and only for two short words (a line still has room)."""
+
+        LAST_TWO = re.compile(r"(?<!\S)([^\s\d]{1,12}) ([^\s\d]{1,12}\s*)$")
+
+        def run(self, root) -> None:
+            from booklet.language import CJK_SCRIPTS
+            from booklet.language import language as language_of
+
+            try:
+                script = language_of(context.language).script
+            except BookletError:
+                return
+            if script in CJK_SCRIPTS | UNSPACED_SCRIPTS:
+                return
+            for element in root.iter():
+                if element.tag not in ("p", "dd") or element.get("class"):
+                    continue
+                children = list(element)
+                if children:
+                    last = children[-1]
+                    if last.tail and last.tail.strip():
+                        last.tail = self.LAST_TWO.sub("\\1\u00a0\\2", last.tail)
+                elif element.text:
+                    element.text = self.LAST_TWO.sub("\\1\u00a0\\2", element.text)
+
     def _remove(parent, child) -> None:
         """Remove an element, and the spaces that led up to it."""
         index = list(parent).index(child)
@@ -597,6 +628,7 @@ def _extension(context: _Context):
         def extendMarkdown(self, md) -> None:  # noqa: N802 (Python-Markdown's name)
             md.parser.blockprocessors.register(DirectiveProcessor(md.parser), "directive", 106)
             md.treeprocessors.register(LinkProcessor(md), "booklet-links", 1)
+            md.treeprocessors.register(LastWordsProcessor(md), "booklet-last-words", 0.5)
 
     return BookletExtension()
 
@@ -674,7 +706,9 @@ def _term_pattern(term: str) -> re.Pattern:
     """Whole words for alphabetic scripts; CJK has no spaces to stop at."""
     before = r"(?<![\w-])" if re.match(r"[A-Za-z0-9]", term) else ""
     after = r"(?![\w-])" if re.search(r"[A-Za-z0-9]$", term) else ""
-    return re.compile(before + re.escape(term) + after, re.IGNORECASE)
+    # A paragraph's last two words are bound by a no-break space (LastWordsProcessor).
+    words = re.escape(term).replace("\\ ", "[ \u00a0]")
+    return re.compile(before + words + after, re.IGNORECASE)
 
 
 def link_glossary(chapters: list[Chapter]) -> list[Chapter]:
