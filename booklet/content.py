@@ -601,6 +601,10 @@ def _extension(context: _Context):
             for element in root.iter():
                 if element.tag not in ("p", "dd") or element.get("class"):
                     continue
+                # Into emphasis or a span that ends the paragraph, never into a link.
+                while (len(element) and element[-1].tag in ("span", "em", "strong")
+                       and not (element[-1].tail or "").strip()):
+                    element = element[-1]
                 children = list(element)
                 if children:
                     last = children[-1]
