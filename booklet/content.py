@@ -370,7 +370,10 @@ def _directive_html(project: Project, name: str, arg: str, where: str,
                                f"from 1 to 40; got {arg!r}")
         return '<div class="writing-lines">' + '<div class="line"></div>' * count + "</div>"
     if name == "newpage":
-        return '<div class="page-break"></div>'
+        # Named (file stem and line), so the preflight can tell an author's page
+        # break from one the layout made when it names the cause of a short page.
+        source, _, line = where.rpartition(":")
+        return f'<div class="page-break" id="newpage-{Path(source).stem}-{line}"></div>'
     raise BookletError(f"{where}: unknown directive '::: {name}'; allowed: "
                        "'::: table NAME', '::: lines N', '::: newpage'")
 

@@ -168,3 +168,25 @@ def test_no_hyphenation_in_headings_box_titles_or_table_cells(layouts):
                 kinds.add(tag if "admonition-title" not in classes else "box title")
                 assert box.style["hyphens"] in ("none", "manual"), (tag, classes, _text(box))
     assert {"h1", "h2", "th", "td", "box title"} <= kinds
+
+
+
+def test_the_preflight_names_an_authors_page_break_as_the_cause(tmp_path):
+    """A short page that ends at ``::: newpage`` is the author's: the warning says where."""
+    import shutil
+
+    from booklet.build import build_edition
+    from booklet.core import Edition
+    from booklet.preflight import preflight
+
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("locales"))
+    (root / "chapters" / "03-forms.md").write_text(
+        "---\ntitle: My notes\n---\n\nUse these pages in whatever way works for you.\n\n"
+        "::: newpage\n\n## Before my visit\n\nWrite down what you want to ask.\n",
+        encoding="utf-8")
+    edition = Edition("en", "a4")
+    result = build_edition(root, edition, root / "dist")
+    holes = [p for p in preflight(result.path, edition, load_project(root))
+             if p.code == "page-hole"]
+    assert any("::: newpage in chapters/03-forms.md, line 7" in p.message for p in holes), holes
