@@ -860,7 +860,10 @@ def check_boxes(doc: Document) -> Iterator[Problem]:
 def _section_starts(doc: Document) -> set[int]:
     """Pages where a chapter, the disclaimer, a notes page or the back cover begins."""
     dests = doc.destinations
-    anchors = [anchor for anchor, _name in _chapter_ids(doc)] + ["disclaimer"]
+    # The back cover opens with its "When to call" panel (templates/back-cover.html):
+    # an untagged file (PDF/X) knows where it starts only by that anchor.
+    anchors = [anchor for anchor, _name in _chapter_ids(doc)] + ["disclaimer",
+                                                                 "when-to-call-back"]
     starts = {dests[a] for a in anchors if dests.get(a)}
     starts.add(len(doc.pages))  # the back cover
     starts.update(el.page for el in doc.elements if el.tag == "H1")
