@@ -4,6 +4,9 @@ Markdown goes through Python-Markdown and then nh3, so raw HTML in a chapter or
 a translation can never smuggle in a script. Images must live inside the
 project: a remote or outside file is refused with the chapter and line.
 Data tables (``chapters/NAME.toml``) are placed by a ``::: table NAME`` line.
+The same parse names each translatable block for booklet.i18n (``chapter_blocks``)
+and, for a translated edition, replaces each block's text before inline Markdown
+is read (``Segmenting``): there is one Markdown reader, not two.
 """
 
 from __future__ import annotations
@@ -25,24 +28,6 @@ from booklet.project import Project
 CHAPTER_FILE = re.compile(r"^(\d+)-([a-z0-9-]+)\.md$")
 DIRECTIVE = re.compile(r"^:::\s*(\w+)\s*(.*?)\s*$")
 FRONT_MATTER_KEYS = {"title", "id"}
-
-# Quotation marks per language for the smarty extension, as typesetters use them.
-# Smarty's "right single quote" is also every apostrophe it sees ("body's",
-# "qu'elle"), so it is always U+2019, never a language's secondary closing
-# quote (which printed "body›s" in French and "body』s" in Japanese); a typed
-# 'x' pair prints as ‘x’, and a translator types the language's own secondary
-# quotes where they are wanted.
-QUOTES = {
-    "en": ("&lsquo;", "&rsquo;", "&ldquo;", "&rdquo;"),
-    "es": ("&lsquo;", "&rsquo;", "&laquo;", "&raquo;"),
-    "pt": ("&lsquo;", "&rsquo;", "&ldquo;", "&rdquo;"),
-    "fr": ("&lsquo;", "&rsquo;", "&laquo;&#8239;", "&#8239;&raquo;"),
-    "de": ("&lsquo;", "&rsquo;", "&bdquo;", "&ldquo;"),
-    "zh": ("&lsquo;", "&rsquo;", "&ldquo;", "&rdquo;"),
-    "ja": ("&lsquo;", "&rsquo;", "&#12300;", "&#12301;"),
-    "ar": ("&lsquo;", "&rsquo;", "&laquo;", "&raquo;"),
-    "he": ("&lsquo;", "&rsquo;", "&#8222;", "&#8221;"),
-}
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl", "dt",
@@ -231,16 +216,18 @@ def _markdown(language: str, slug: str, *extra):
     import markdown
     from markdown.extensions.toc import slugify_unicode
 
-    from booklet.language import primary
+    from booklet.language import language as language_of
 
-    quotes = QUOTES.get(primary(language), QUOTES["en"])
+    # Quote marks are a language fact (booklet.language), as the :lang() CSS is.
+    try:
+        quotes = language_of(language).smarty_quotes
+    except BookletError:  # a tag Babel does not know: the project check names it
+        quotes = language_of("en").smarty_quotes
     return markdown.Markdown(
         extensions=["tables", "attr_list", "def_list", "footnotes", "admonition",
                     "smarty", "toc", "sane_lists", *extra],
         extension_configs={
-            "smarty": {"substitutions": dict(zip(
-                ("left-single-quote", "right-single-quote", "left-double-quote",
-                 "right-double-quote"), quotes, strict=True))},
+            "smarty": {"substitutions": quotes},
             "toc": {"slugify": lambda value, sep: f"{slug}-{slugify_unicode(value, sep)}",
                     "toc_depth": "2-3"},
             "footnotes": {"UNIQUE_IDS": True},
@@ -311,6 +298,8 @@ def _head_words(label: str, language: str) -> str:
 
 def _table_html(table: Table, translate: Translate, language: str) -> str:
     kind = "record-form" if table.blank_rows else "data-table"
+    if table.blank_rows:  # a form's words have their own msgctxt (booklet.i18n)
+        translate = getattr(translate, "form", translate)
     where = str(table.path)
     out = [f'<figure class="table-figure {kind}" id="table-{table.name}">']
     out.append(f'<table class="{kind}">')
@@ -648,13 +637,16 @@ def _directive_lines(body: str, first_line: int) -> list[int]:
 
 def render_markdown(project: Project, path: Path, body: str, first_line: int, *,
                     slug: str, language: str, translate: Translate = unchanged,
-                    strict: bool = False, warnings: list[str] | None = None) -> str:
-    """Turn a chapter body into sanitized HTML with tables and forms placed."""
+                    strict: bool = False, warnings: list[str] | None = None,
+                    segmenting: Segmenting | None = None) -> str:
+    """Turn a chapter body into sanitized HTML with tables and forms placed; with
+    ``segmenting``, name (extraction) or translate each block of the same parse."""
     warnings = [] if warnings is None else warnings
     _check_nesting(path, body, first_line)
     context = _Context(project, path, body, first_line, translate, language, strict,
                        warnings, _directive_lines(body, first_line), set())
-    md = _markdown(language, slug, _extension(context))
+    extra = [_segments_extension(context, segmenting)] if segmenting is not None else []
+    md = _markdown(language, slug, _extension(context), *extra)
     return sanitize(md.convert(body))
 
 
@@ -662,9 +654,14 @@ def load_chapters(project: Project, language: str | None = None, *,
                   translate_chapter: Callable[[Path, str], str] | None = None,
                   translate: Translate = unchanged, strict: bool = False,
                   warnings: list[str] | None = None) -> list[Chapter]:
-    """Read and render every chapter; ``translate_chapter`` swaps in translated Markdown."""
+    """Read and render every chapter; ``translate_chapter`` (a ChapterTranslation)
+    translates its title and each block of its parse."""
     language = language or project.source_language
     chapters = []
+    segmenting = None
+    if isinstance(translate_chapter, ChapterTranslation):
+        segmenting = Segmenting(replace=translate_chapter.block,
+                                sort_key=translate_chapter.sort_key)
     for path in chapter_files(project):
         text = read_text(path)
         if translate_chapter:
@@ -673,7 +670,7 @@ def load_chapters(project: Project, language: str | None = None, *,
         slug = _anchor(meta, path)
         fragment = render_markdown(project, path, body, first_line, slug=slug,
                                    language=language, translate=translate, strict=strict,
-                                   warnings=warnings)
+                                   warnings=warnings, segmenting=segmenting)
         chapters.append(Chapter(path, slug, meta["title"], fragment, body))
     return chapters
 
@@ -797,3 +794,268 @@ def locate_image_warnings(warnings: tuple[str, ...] | list[str],
                     break
         located.append(warning)
     return located
+
+
+# ---------------------------------------------------------------------------
+# Translatable blocks, from the parse that renders
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """One translatable unit of a chapter: its inline Markdown and where it sits."""
+
+    kind: str  # title, heading, paragraph, item, box-title, cell, term, definition, footnote
+    text: str
+    line: int  # 1-based line in the file where the block starts
+    note: str = ""  # for the translator: the box or list the block belongs to
+    box: str = ""  # the box type ("call", "keypoints") the block is in
+
+
+@dataclass(frozen=True)
+class Segmenting:
+    """What the parse does with each translatable block.
+
+    Extraction collects them (and refuses a block it cannot name); a
+    translation replaces each block's text in the tree before inline Markdown
+    is read, as Sphinx replaces translated nodes, so a translated page has
+    exactly the English page's structure.
+    """
+
+    replace: Callable[[Block], str] | None = None
+    collect: list[Block] | None = None
+    sort_key: Callable[[str], object] | None = None  # glossary terms, translated
+
+
+@dataclass(frozen=True)
+class ChapterTranslation:
+    """A chapter's translation: the front matter's title and each block of its parse."""
+
+    title: Callable[[str], str]
+    block: Callable[[Block], str]
+    sort_key: Callable[[str], object] | None = None
+
+    def __call__(self, path: Path, text: str) -> str:
+        """The chapter's Markdown with its front matter title translated (the body's
+        blocks are translated while it is parsed)."""
+        lines = text.split("\n")
+        for index in range(1, len(lines)):
+            if lines[index].strip() == "---":
+                break
+            key, _, value = lines[index].partition(":")
+            if key.strip() == "title":
+                title = value.strip().strip('"').strip("'")
+                lines[index] = f"title: {self.title(title)}"
+        return "\n".join(lines)
+
+
+# The end of a block's text that is not the reader's: an attribute list
+# ({#id}, {: .class}) and Python-Markdown's placeholders (a footnote's back link).
+_TEXT_TAIL = re.compile(r"(?:[ \t]*\n?[ \t]*\{:?[ ]*[^}\n ][^}\n]*\}[ \t]*|\x02[^\x03]*\x03)+$")
+_PLACEHOLDER = re.compile(r"^\x02wzxhzdk:(\d+)\x03$")
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# Leading Markdown markers of a source line, to find where a block's text starts.
+_MARKERS = re.compile(r"^(?:\s*(?:[#>|:*+-]+|\d+[.)]|!!!\s+[\w-]+(?:\s+[\w-]+)*\s+\")\s*)*")
+
+
+def _inline_text(raw: str) -> tuple[str, str]:
+    """(the block's text on one line, the tail to keep after it)."""
+    tail = _TEXT_TAIL.search(raw)
+    body, tail = (raw[:tail.start()], tail.group(0)) if tail else (raw, "")
+    return " ".join(line.strip() for line in body.split("\n")).strip(), tail
+
+
+def _last_sentence(text: str) -> str:
+    """The sentence a list completes: the paragraph's last one, when it ends with a colon."""
+    if not text.rstrip().endswith((":", "\uff1a")):
+        return ""
+    return re.split(r"(?<=[.!?\u3002])\s+", text)[-1]
+
+
+class _Segmenter:
+    """Walk a parsed chapter (before inline Markdown), naming each block's text."""
+
+    def __init__(self, context: _Context, segmenting: Segmenting, stash) -> None:
+        self.context, self.segmenting, self.stash = context, segmenting, stash
+        self.lines = context.body.split("\n")
+        self.cursor = 0
+
+    def line_of(self, text: str) -> int:
+        """The source line where text starts: blocks come in document order."""
+        needle = text[:40]
+        for start in (self.cursor, 0):
+            for test in (lambda line: line.strip().startswith(needle)
+                         or _MARKERS.sub("", line, count=1).startswith(needle),
+                         lambda line: needle in line):
+                for index in range(start, len(self.lines)):
+                    if test(self.lines[index]):
+                        self.cursor = index
+                        return self.context.first_line + index
+        return self.context.first_line + self.cursor
+
+    def text(self, element, kind: str, note: str = "", box: str = "") -> str:
+        """Name the element's own text as a block; replace it when translating."""
+        raw = element.text or ""
+        text, tail = _inline_text(raw)
+        if not text or _PLACEHOLDER.match(text):
+            return text
+        block = Block(kind, text, self.line_of(raw.strip().split("\n")[0]), note, box)
+        if self.segmenting.collect is not None:
+            self.segmenting.collect.append(block)
+        if self.segmenting.replace is not None:
+            element.text = self.segmenting.replace(block) + tail
+        return text
+
+    def raw_html(self, index: int, note: str, box: str) -> None:
+        """A raw HTML block (kept aside by Python-Markdown): one segment, sanitized
+        when rendered like the English."""
+        raw = str(self.stash.rawHtmlBlocks[index])
+        text = " ".join(line.strip() for line in raw.strip().split("\n"))
+        if not text:
+            return
+        block = Block("html", text, self.line_of(raw.strip().split("\n")[0]), note, box)
+        if self.segmenting.collect is not None:
+            self.segmenting.collect.append(block)
+        if self.segmenting.replace is not None:
+            self.stash.rawHtmlBlocks[index] = self.segmenting.replace(block)
+
+    def unknown(self, element) -> None:
+        if self.segmenting.collect is None:
+            return  # a translation leaves what it cannot name in the English
+        import xml.etree.ElementTree as etree
+
+        sample = element.text or "".join(element.itertext()) or \
+            etree.tostring(element, encoding="unicode")
+        what = f"a <{element.tag}> block"
+        first = sample.strip().split("\n")[0]
+        line = self.line_of(first) if first else self.context.first_line + self.cursor
+        raise BookletError(
+            f"{self.context.path}:{line}: {what} is not a block booklet can translate "
+            "(headings, paragraphs, lists, boxes, tables, definition lists, footnotes, "
+            "images, raw HTML and ::: directives are); write it as one of those")
+
+    def walk(self, parent, note: str = "", box: str = "", item: str = "") -> None:
+        """Name every block under parent; ``item`` is how a paragraph in a list item reads."""
+        lead = ""
+        for child in list(parent):
+            tag, classes = child.tag, (child.get("class") or "").split()
+            if tag in _HEADINGS:
+                self.text(child, "heading", note, box)
+                lead = ""
+            elif tag == "p" and "admonition-title" in classes:
+                continue  # named with its box
+            elif tag == "p":
+                stash = _PLACEHOLDER.match((child.text or "").strip())
+                if stash and int(stash.group(1)) not in self.context.own_stash:
+                    self.raw_html(int(stash.group(1)), note, box)
+                    continue
+                kind = item or "paragraph"
+                text = self.text(child, kind, note, box)
+                lead = _last_sentence(text) if kind == "paragraph" else ""
+                item = ""  # a list item's later paragraphs are paragraphs of it
+            elif tag == "div" and "admonition" in classes:
+                title = next((p for p in child if p.tag == "p"
+                              and "admonition-title" in (p.get("class") or "")), None)
+                kind = classes[1] if len(classes) > 1 else ""
+                name = self.text(title, "box-title", note, kind) if title is not None else ""
+                self.walk(child, f'in the box "{name}"' if name else note, kind)
+                lead = ""
+            elif tag == "div" and "footnote" in classes:
+                for entry in child.iter("li"):
+                    self.walk(entry, "a footnote", box, "footnote")
+            elif tag in ("ul", "ol"):
+                self.list(child, note, box, lead)
+                lead = ""
+            elif tag == "dl":
+                self.glossary(child, note, box)
+            elif tag == "table":
+                for cell in child.iter():
+                    if cell.tag in ("th", "td"):
+                        self.text(cell, "cell", note, box)
+            elif tag == "blockquote":
+                self.walk(child, note, box)
+            elif tag == "hr":
+                continue
+            else:
+                self.unknown(child)
+
+    def list(self, element, note: str, box: str, lead: str) -> None:
+        """List items: a call box's items complete the sentence its title begins."""
+        title = re.match(r'in the box "(.*)"$', note)
+        if title and box == "call":
+            about = (f'item of the box "{title.group(1)}": each item completes the sentence '
+                     "its title begins (write it to follow the title's words)")
+        elif title:
+            about = f'item of the box "{title.group(1)}"'
+        elif lead:
+            about = f'item of the list introduced by "{lead}"'
+        else:
+            about = note
+        for entry in element:
+            if entry.tag != "li":
+                continue
+            self.text(entry, "item", about, box)
+            self.walk(entry, about, box, "" if (entry.text or "").strip() else "item")
+
+    def glossary(self, element, note: str, box: str) -> None:
+        """Terms and definitions; sorted by the translated term when translating."""
+        entries: list[list] = []
+        term = ""
+        for child in list(element):
+            if child.tag == "dt":
+                term = self.text(child, "term", note or "a glossary term", box)
+                entries.append([child])
+            elif child.tag == "dd":
+                about = f'definition of the glossary term "{term}"'
+                if (child.text or "").strip():
+                    self.text(child, "definition", about, box)
+                self.walk(child, about, box, "definition")
+                if entries:
+                    entries[-1].append(child)
+                else:
+                    entries.append([child])
+        key = self.segmenting.sort_key
+        if key is not None and self.segmenting.replace is not None and len(entries) > 1 \
+                and all(group[0].tag == "dt" for group in entries):
+            entries.sort(key=lambda group: key(_visible_text(group[0].text or "")))
+            for child in list(element):
+                element.remove(child)
+            for group in entries:
+                element.extend(group)
+
+
+def _visible_text(markdown: str) -> str:
+    """The text a reader sees of inline Markdown/HTML: for sorting."""
+    text = re.sub(r"<[^>]*>", "", markdown)
+    text = re.sub(r"[*_`\[\]]", "", text)
+    return re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", text).strip()
+
+
+def _segments_extension(context: _Context, segmenting: Segmenting):
+    """Python-Markdown extension: name (and translate) each block after the block
+    parse, before inline Markdown, footnotes already gathered."""
+    from markdown.extensions import Extension
+    from markdown.treeprocessors import Treeprocessor
+
+    class SegmentProcessor(Treeprocessor):
+        def run(self, root) -> None:
+            _Segmenter(context, segmenting, self.md.htmlStash).walk(root)
+
+    class SegmentExtension(Extension):
+        def extendMarkdown(self, md) -> None:  # noqa: N802 (Python-Markdown's name)
+            md.treeprocessors.register(SegmentProcessor(md), "booklet-segments", 30)
+
+    return SegmentExtension()
+
+
+def chapter_blocks(project: Project, path: Path, text: str) -> list[Block]:
+    """Every translatable block of a chapter file, in reading order, from the same
+    Python-Markdown parse that renders it (the title from its front matter)."""
+    meta, body, first_line = split_front_matter(path, text)
+    found: list[Block] = []
+    title_line = next((i for i, line in enumerate(text.split("\n"), 1)
+                       if line.partition(":")[0].strip() == "title"), 1)
+    found.append(Block("title", meta["title"], title_line))
+    render_markdown(project, path, body, first_line, slug=_anchor(meta, path),
+                    language=project.source_language, segmenting=Segmenting(collect=found))
+    return found

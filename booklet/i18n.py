@@ -2,9 +2,11 @@
 
 A chapter is cut into blocks the way a translator thinks of it: the title,
 each heading, paragraph, list item, box title, table cell, glossary term and
-definition. Each block's inline Markdown is one catalog entry, and a
-translated chapter is the English Markdown with every block's text swapped,
-so structure (boxes, tables, record pages) can never drift between languages.
+definition. The blocks come from the same Python-Markdown parse that renders
+the English (booklet.content), and a translation replaces each block's text in
+that parse, as Sphinx replaces translated nodes: structure (boxes, tables,
+record pages) can never drift between languages, and there is no second
+Markdown reader to disagree with the first.
 """
 
 from __future__ import annotations
@@ -16,233 +18,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from booklet.content import unchanged
+from booklet.content import Block, ChapterTranslation, unchanged
 from booklet.errors import BookletError
 from booklet.files import write_atomic
 from booklet.project import PACKAGE_DIR, Project, theme_dir
 from booklet.review import catalog_path
 
-HEADING = re.compile(r"^(#{1,6}\s+)(.*?)(\s+\{[^}]*\})?\s*$")
-LIST_ITEM = re.compile(r"^([-*+]\s+|\d+[.)]\s+)(.*)$")
-ADMONITION = re.compile(r'^(!!!\s+[\w-]+(?:\s+[\w-]+)*\s+")(.*)("\s*)$')
-DEFINITION = re.compile(r"^(:\s+)(.*)$")
-FOOTNOTE = re.compile(r"^(\[\^[^\]]+\]:\s+)(.*)$")
-DIRECTIVE = re.compile(r"^:::\s")
-ATTRIBUTES_ONLY = re.compile(r"^\{:?[^}]*\}\s*$")
-TABLE_ROW = re.compile(r"^\|.*\|\s*$")
-TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
+def markdown_blocks(project: Project, path: Path, text: str) -> list[Block]:
+    """List every translatable block of a chapter file, in reading order, from the
+    Python-Markdown parse that renders it (booklet.content.chapter_blocks)."""
+    from booklet.content import chapter_blocks
 
-@dataclass(frozen=True)
-class Block:
-    """One translatable unit of a Markdown file, with how to put it back."""
-
-    kind: str  # title, heading, paragraph, item, box-title, cell, definition, footnote
-    text: str
-    line: int  # 1-based line in the file where the block starts
-    note: str = ""  # for the translator: the box or list the block belongs to
-
-
-# A piece is either a verbatim line or a block with the text around it.
-_Piece = tuple[str, str, Block | None, str]  # (indent + prefix, "", block, suffix) or (line,)
-
-
-def _block_start(line: str) -> bool:
-    return bool(HEADING.match(line) or LIST_ITEM.match(line) or ADMONITION.match(line)
-                or DEFINITION.match(line) or FOOTNOTE.match(line) or DIRECTIVE.match(line)
-                or TABLE_ROW.match(line) or ATTRIBUTES_ONLY.match(line))
-
-
-def _item_note(box: str, lead: str) -> str:
-    """Say what a list item belongs to: a translator sees one entry at a time."""
-    if box:
-        if box.rstrip()[-1:] in ".?!:。？！：":
-            return f'item of the box "{box}"'
-        return (f'item of the box "{box}": each item completes the sentence its title '
-                'begins')
-    if lead:
-        return f'item of the list introduced by "{lead}"'
-    return ""
-
-
-def _pieces(lines: list[str], first: int, indent: str, box: str = "") -> Iterator[_Piece]:
-    """Yield (prefix, block, suffix) for blocks and (line, None, "") for verbatim lines."""
-    i = 0
-    lead = ""  # the paragraph before a list, when it ends with a colon
-    while i < len(lines):
-        raw = lines[i]
-        number = first + i
-        if not raw.strip():
-            yield raw, None, ""
-            i += 1
-            continue
-        line = raw[len(indent):] if raw.startswith(indent) else raw.lstrip()
-        # Indentation beyond the block's own (a nested list item) stays as written.
-        extra = line[:len(line) - len(line.lstrip())]
-        line = line.lstrip()
-        if DIRECTIVE.match(line) or ATTRIBUTES_ONLY.match(line) or TABLE_RULE.match(line):
-            yield raw, None, ""
-            i += 1
-            continue
-        if match := ADMONITION.match(line):
-            yield indent + match.group(1), Block("box-title", match.group(2), number), \
-                match.group(3).rstrip()
-            body_indent = indent + "    "
-            j = i + 1
-            while j < len(lines) and (lines[j].startswith(body_indent) or not lines[j].strip()):
-                j += 1
-            while j > i + 1 and not lines[j - 1].strip():
-                j -= 1  # trailing blank lines belong to the outer level
-            yield from _pieces(lines[i + 1:j], number + 1, body_indent, match.group(2))
-            i = j
-            continue
-        if match := HEADING.match(line):
-            lead = ""
-            yield indent + match.group(1), Block("heading", match.group(2), number), \
-                match.group(3) or ""
-            i += 1
-            continue
-        if TABLE_ROW.match(line):
-            cells = line.strip().strip("|").split("|")
-            parts = []
-            for cell in cells:
-                parts.append(Block("cell", cell.strip(), number) if cell.strip() else None)
-            yield indent + "|", ("cells", parts), "|"
-            i += 1
-            continue
-        for kind, pattern in (("item", LIST_ITEM), ("definition", DEFINITION),  # noqa: B007
-                              ("footnote", FOOTNOTE)):
-            if match := pattern.match(line):
-                prefix, text = match.group(1), [match.group(2)]
-                break
-        else:
-            kind, prefix, text = "paragraph", "", [line]
-        j = i + 1
-        # Continuation lines: not blank, not the start of another block.
-        while j < len(lines) and lines[j].strip():
-            nxt = lines[j][len(indent):] if lines[j].startswith(indent) else lines[j]
-            if _block_start(nxt.lstrip() if kind != "paragraph" else nxt):
-                break
-            text.append(nxt.strip())
-            j += 1
-        if kind == "paragraph" and j < len(lines) and DEFINITION.match(
-                lines[j][len(indent):] if lines[j].startswith(indent) else lines[j]):
-            kind = "term"
-        joined = " ".join(t.strip() for t in text)
-        note = _item_note(box, lead) if kind == "item" else \
-            (f'in the box "{box}"' if box else "")
-        yield indent + extra + prefix, Block(kind, joined, number, note), ""
-        if kind == "paragraph":
-            # The sentence the list completes: the paragraph's last one.
-            lead = re.split(r"(?<=[.!?\u3002])\s+", joined)[-1] \
-                if joined.rstrip().endswith((":", "\uff1a")) else ""
-        i = j
-
-
-def _front_matter(lines: list[str]) -> tuple[int, Block | None]:
-    """Return (index after front matter, title block) for a chapter file."""
-    if not lines or lines[0].strip() != "---":
-        return 0, None
-    title = None
-    for index in range(1, len(lines)):
-        if lines[index].strip() == "---":
-            return index + 1, title
-        key, _, value = lines[index].partition(":")
-        if key.strip() == "title":
-            title = Block("title", value.strip().strip('"').strip("'"), index + 1)
-    return 0, None
-
-
-def _structure(markdown_text: str) -> list[str]:
-    """The element names Python-Markdown makes of a text, in document order."""
-    from html.parser import HTMLParser
-
-    import markdown
-
-    html = markdown.Markdown(extensions=["tables", "attr_list", "def_list", "footnotes",
-                                         "admonition", "sane_lists"]).convert(markdown_text)
-    names: list[str] = []
-
-    class Collect(HTMLParser):
-        def handle_starttag(self, tag, attrs):
-            names.append(tag)
-
-    Collect().feed(html)
-    return names
-
-
-def _chunks(lines: list[str], first: int) -> Iterator[tuple[int, str]]:
-    """Top-level pieces of a Markdown body (a new one at an unindented line after a
-    blank line), with their first line number."""
-    start = 0
-    for index in range(1, len(lines) + 1):
-        if index == len(lines) or (lines[index][:1] not in ("", " ", "\t", ":")
-                                   and not lines[index - 1].strip()):
-            chunk = "\n".join(lines[start:index])
-            if chunk.strip():
-                yield first + start, chunk
-            start = index
-
-
-def check_segmenting(text: str, where: str) -> None:
-    """Prove that cutting a chapter into segments and putting it back changes nothing
-    a reader sees: each top-level block, reassembled from its segments with
-    every text replaced, must parse into the same elements as the English.
-
-    A construct the segmenter does not know (a setext heading, a table without
-    outer pipes, a list nested by 2 spaces, a box body indented with a tab) is
-    an error naming the file and line, never a translation that silently
-    breaks the page.
-    """
-    lines = text.split("\n")
-    start, _title = _front_matter(lines)
-    for line, chunk in _chunks(lines[start:], start + 1):
-        rebuilt = translate_markdown(chunk, lambda block: f"T{block.text}T")
-        if _structure(rebuilt) != _structure(chunk):
-            raise BookletError(
-                f"{where}:{line}: booklet i18n cannot cut this block into translatable "
-                "segments the way Markdown reads it, so a translation would change the "
-                "page. Write it the way the README shows: '# ' headings (not underlined "
-                "with === or ---), tables with | at both ends of each row, nested list "
-                "items indented by 4 spaces, box bodies indented by 4 spaces (not a tab)")
-
-
-def markdown_blocks(text: str) -> list[Block]:
-    """List every translatable block of a chapter file, in reading order."""
-    return [block for _, block in _walk(text) if block is not None]
-
-
-def _walk(text: str) -> Iterator[tuple[str, Block | None]]:
-    lines = text.split("\n")
-    start, title = _front_matter(lines)
-    if title:
-        yield "title", title
-    for prefix, block, _suffix in _pieces(lines[start:], start + 1, ""):
-        if isinstance(block, tuple):
-            for cell in block[1]:
-                if cell is not None:
-                    yield "cell", cell
-        else:
-            yield prefix, block
-
-
-def translate_markdown(text: str, lookup: Callable[[Block], str]) -> str:
-    """Return the chapter with every block's text replaced by ``lookup(block)``."""
-    lines = text.split("\n")
-    start, title = _front_matter(lines)
-    out = list(lines[:start])
-    if title:
-        out = [line if line.partition(":")[0].strip() != "title"
-               else f"title: {lookup(title)}" for line in out]
-    for prefix, block, suffix in _pieces(lines[start:], start + 1, ""):
-        if block is None:
-            out.append(prefix)
-        elif isinstance(block, tuple):
-            cells = [f" {lookup(cell)} " if cell else " " for cell in block[1]]
-            out.append(prefix + "|".join(cells) + suffix)
-        else:
-            out.append(prefix + lookup(block) + suffix)
-    return "\n".join(out)
+    return chapter_blocks(project, path, text)
 
 
 # ---------------------------------------------------------------------------
@@ -254,6 +42,13 @@ DOMAIN = "booklet"
 # Data-table strings get their own msgctxt: a column label or a drug in a list
 # may need a shorter form than the same English in the prose or the glossary.
 TABLE_CONTEXT = "table"
+# A record form's strings (a table with blank rows the reader fills in) mean
+# something else than the same English in a data table: "Notes" heads a column
+# to write one's own notes in, where the regimen table's "Notes" are remarks.
+FORM_CONTEXT = "form"
+# Contexts an entry had before, so `i18n update` carries its translation over
+# (not fuzzy: the English and its use are the same) instead of losing it.
+PREVIOUS_CONTEXTS = {FORM_CONTEXT: (TABLE_CONTEXT,)}
 BRACE_FIELD = re.compile(r"\{(\w*)\}")
 
 
@@ -265,7 +60,7 @@ class Segment:
     file: str
     line: int
     kind: str  # a Markdown block kind, "table ...", "booklet.toml ..." or "theme"
-    context: str | None = None  # msgctxt: TABLE_CONTEXT for data-table strings
+    context: str | None = None  # msgctxt: TABLE_CONTEXT, FORM_CONTEXT for table strings
     note: str = ""  # where it sits, for the translator (#. comment)
 
 
@@ -307,8 +102,7 @@ def _chapter_segments(project: Project) -> Iterator[Segment]:
         except UnicodeDecodeError as exc:
             raise BookletError(f"{path}: not UTF-8 text ({exc}); save it as UTF-8") from None
         name = _relative(project, path)
-        check_segmenting(text, name)
-        blocks = markdown_blocks(text)
+        blocks = markdown_blocks(project, path, text)
         chapter = next((b.text for b in blocks if b.kind == "title"), path.stem)
         for block in blocks:
             if block.text.strip():
@@ -324,10 +118,14 @@ def _table_segments(project: Project) -> Iterator[Segment]:
         table = load_table(project, path.stem, str(path))
         lines = path.read_text(encoding="utf-8").split("\n")
         name = _relative(project, path)
+        form = bool(table.blank_rows)
+        where = "a record form the reader fills in by hand" if form else \
+            "a data table; its numbers are checked against the English"
 
         def at(text: str, kind: str, key: str, lines: list[str] = lines,
-               name: str = name) -> Segment:
-            return Segment(text, name, _key_line(lines, key, text), kind, TABLE_CONTEXT)
+               name: str = name, where: str = where, form: bool = form) -> Segment:
+            return Segment(text, name, _key_line(lines, key, text), kind,
+                           FORM_CONTEXT if form else TABLE_CONTEXT, note=where)
 
         if table.caption:
             yield at(table.caption, "table caption", "caption")
@@ -399,7 +197,10 @@ def _theme_segments(project: Project) -> Iterator[Segment]:
         for lineno, message, _comments, _context in found:
             name = f"booklet/{path.name}" if method == "python" else \
                 f"templates/{'email/' if path.parent.name == 'email' else ''}{path.name}"
-            yield Segment(message, name, lineno, "theme")
+            note = ("the email that carries the handout (not printed)"
+                    if name.startswith("templates/email/") else
+                    "words of the layout, printed in every edition")
+            yield Segment(message, name, lineno, "theme", note=note)
 
 
 def segments(project: Project) -> list[Segment]:
@@ -422,6 +223,8 @@ def _header_comment(project: Project, language: str | None) -> str:
             "# Written by `booklet i18n extract` / `booklet i18n update`; edit the msgstr\n"
             "# lines with any PO editor (Poedit, Weblate, Lokalize) or a text editor.\n"
             "# Keep **bold**, links, footnotes [^1] and every number as in the English.\n"
+            "# A count written as a word (a dual form) needs a translator comment\n"
+            "# '# booklet: number-as-word 2' on its entry; the reviewer sees it listed.\n"
             "#")
 
 
@@ -639,7 +442,10 @@ def update_catalog(catalog, template, project: Project | None = None):
         (wanted.num_plurals, _spaceless(wanted.plural_expr))
     if rule_changed:
         catalog.mime_headers = [("Plural-Forms", wanted.plural_forms)]
+    carried = _carry_contexts(catalog, template)
     catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
+    for key in carried:  # the translation lives on under its new msgctxt
+        catalog.obsolete.pop(key, None)
     if project is not None:
         # Babel keeps the old version; the handout's version is what the PO describes.
         catalog.project, catalog.version = project.slug, project.version
@@ -663,6 +469,30 @@ def update_catalog(catalog, template, project: Project | None = None):
         if not message.fuzzy:
             message.previous_id = []
     return catalog
+
+
+def _carry_contexts(catalog, template) -> list:
+    """Copy each entry whose msgctxt changed (PREVIOUS_CONTEXTS) to its new context
+    before merging, so its translation is kept as it was; return the old keys
+    no longer in the template."""
+    from babel.messages.catalog import Message
+
+    gone = []
+    for entry in template:
+        if not entry.id or entry.context not in PREVIOUS_CONTEXTS \
+                or catalog.get(entry.id, entry.context) is not None:
+            continue
+        for old_context in PREVIOUS_CONTEXTS[entry.context]:
+            old = catalog.get(entry.id, old_context)
+            if old is None:
+                continue
+            catalog[entry.id] = Message(entry.id, old.string, flags=old.flags,
+                                        user_comments=old.user_comments,
+                                        previous_id=old.previous_id, context=entry.context)
+            if template.get(entry.id, old_context) is None:
+                gone.append(catalog._key_for(entry.id, old_context))
+            break
+    return gone
 
 
 def _spaceless(expression: str) -> str:
@@ -697,6 +527,8 @@ class LanguageStatus:
     approved_by: str = ""
     approved_on: dt.date | None = None
     problems: tuple[str, ...] = ()
+    # Entries a reviewer reads closely: numbers moved, written as words, foreign digits.
+    to_read: tuple[str, ...] = ()
 
     @property
     def percent(self) -> float:
@@ -710,7 +542,7 @@ class LanguageStatus:
                 "outdated": self.outdated, "review": self.review, "source": self.source,
                 "approved_by": self.approved_by or None,
                 "approved_on": self.approved_on.isoformat() if self.approved_on else None,
-                "problems": list(self.problems)}
+                "problems": list(self.problems), "to_read": list(self.to_read)}
 
 
 def status(project: Project) -> list[LanguageStatus]:
@@ -743,11 +575,15 @@ def status(project: Project) -> list[LanguageStatus]:
             outdated = outdated or found is None
             counts[_message_state(found)] += 1
         problems = tuple(validate_catalog(template, catalog, path)) if catalog else ()
+        from booklet.quantities import reordered_entries
+
+        to_read = tuple(reordered_entries(path, project.source_language)) if catalog else ()
         if stale and not review:
             facts = {"approved_by": stale.approved_by, "approved_on": stale.approved_on}
             state = "draft (approval out of date)"
         result.append(LanguageStatus(language, path if catalog is not None else None, total,
                                      outdated=outdated, review=state, problems=problems,
+                                     to_read=to_read,
                                      **counts, **facts))
     return result
 
@@ -808,8 +644,10 @@ def _emphasis_counts(text: str) -> dict[str, int]:
     return {"** (bold)": strong, "* (italic)": star, "_ (italic)": underscore}
 
 
-def parity_problems(source: str, translation: str, language: str = "") -> list[str]:
-    """Say how a translation breaks the English markup or changes its numbers."""
+def parity_problems(source: str, translation: str, language: str = "",
+                    as_words: tuple[str, ...] = ()) -> list[str]:
+    """Say how a translation breaks the English markup or changes its numbers
+    (``as_words``: bare counts the entry's translator comment lets be words)."""
     problems = []
     english, translated = _emphasis_counts(source), _emphasis_counts(translation)
     for marker, count in translated.items():
@@ -832,7 +670,7 @@ def parity_problems(source: str, translation: str, language: str = "") -> list[s
     # Numbers as quantities (value, kind, comparison), and structure: booklet/quantities.py.
     from booklet.quantities import translation_problems
 
-    problems += translation_problems(source, translation, language)
+    problems += translation_problems(source, translation, language, as_words=as_words)
     return problems
 
 
@@ -882,7 +720,10 @@ def validate_message(message, path: Path, english_at: str = "",
                             "msgstr; run booklet i18n update")
     problems += _placeholder_problems(source, strings)
     if len(source) == 1:
-        problems += parity_problems(source[0], strings[0], path.parent.parent.name)
+        from booklet.quantities import numbers_as_words
+
+        problems += parity_problems(source[0], strings[0], path.parent.parent.name,
+                                    numbers_as_words(message.user_comments))
     where = english_at or ", ".join(f"{f}:{n}" for f, n in message.locations[:1])
     return [f"{path}:{message.lineno or 1}: {problem} (English at {where})"
             for problem in problems]
@@ -922,12 +763,23 @@ class Fallback:
 
 
 @dataclass(frozen=True)
+class TableTranslation:
+    """Table strings in their msgctxt: a data table's, or (``form``) a record form's."""
+
+    table: Callable[[str], str]
+    form: Callable[[str], str]
+
+    def __call__(self, text: str) -> str:
+        return self.table(text)
+
+
+@dataclass(frozen=True)
 class Localization:
     """What the build needs to produce one language's edition."""
 
     language: str
-    translate_chapter: Callable[[Path, str], str] | None
-    translate: Callable[[str], str]
+    translate_chapter: ChapterTranslation | None
+    translate: Callable[[str], str]  # a TableTranslation; unchanged for the source
     translations: gettext.NullTranslations
     text: dict
     catalog: Path | None = None
@@ -1031,63 +883,6 @@ def english_in_brackets(translated: str, english: str, language: str) -> str:
     return f"{translated} ({english})"
 
 
-def sort_glossaries(markdown: str, language: str) -> str:
-    """Sort each run of definition-list entries by the translated term.
-
-    The English source lists glossary terms A to Z; translated, that order
-    looks random. Entries are sorted in the language's collation (ICU's, as
-    dictionaries in that language sort), by the term's visible text.
-    """
-    from booklet.language import collation_key
-
-    key = collation_key(language)
-    lines = markdown.split("\n")
-    out: list[str] = []
-    i = 0
-
-    def entry_at(index: int) -> int:
-        """End (exclusive) of the definition entry starting at index, or index."""
-        line = lines[index]
-        if (not line.strip() or line[0] in " \t:#|!-*+>" or index + 1 >= len(lines)
-                or not lines[index + 1].startswith(":")):
-            return index
-        end = index + 1
-        while end < len(lines) and lines[end].strip():
-            end += 1
-        return end
-
-    while i < len(lines):
-        end = entry_at(i)
-        if end == i:
-            out.append(lines[i])
-            i += 1
-            continue
-        entries = []
-        while end > i:
-            entries.append(lines[i:end])
-            j = end
-            while j < len(lines) and not lines[j].strip():
-                j += 1
-            if j < len(lines) and entry_at(j) > j:
-                i, end = j, entry_at(j)
-            else:
-                i = end
-                break
-        entries.sort(key=lambda entry: key(_visible(entry[0])))
-        for number, entry in enumerate(entries):
-            if number:
-                out.append("")
-            out.extend(entry)
-    return "\n".join(out)
-
-
-def _visible(markdown: str) -> str:
-    """The text a reader sees of inline Markdown/HTML: for sorting."""
-    text = re.sub(r"<[^>]*>", "", markdown)
-    text = re.sub(r"[*_`\[\]]", "", text)
-    return text.replace(LRI, "").replace(PDI, "").replace(RLI, "").strip()
-
-
 def _single_line(text: str) -> str:
     """Translations are inline text: a line break typed in a PO editor is a space."""
     return " ".join(text.split())
@@ -1161,11 +956,13 @@ def localize(project: Project, language: str, *, strict: bool = False) -> Locali
             return english_in_brackets(text, block.text, language)
         return text
 
-    def translate_chapter(_path: Path, text: str) -> str:
-        return sort_glossaries(translate_markdown(text, translate_block), language)
+    from booklet.language import collation_key
 
-    def translate(text: str) -> str:
-        return lookup(text, True, TABLE_CONTEXT)
+    translate_chapter = ChapterTranslation(lambda title: lookup(title, False),
+                                           translate_block, collation_key(language))
+
+    translate = TableTranslation(lambda text: lookup(text, True, TABLE_CONTEXT),
+                                 lambda text: lookup(text, True, FORM_CONTEXT))
 
     texts: dict = {}
     for key, value in (("title", project.title), ("subtitle", project.subtitle),

@@ -56,6 +56,11 @@ QUOTES: dict[str, tuple[str, str]] = {
     "ar": ("«", "»"), "fa": ("«", "»"), "ru": ("«", "»"), "he": ("„", "”"),
     "pt": ("“", "”"), "ko": ("“", "”"),
 }
+# Secondary (inner) quote marks, where they are not ‘ ’.
+SECONDARY_QUOTES: dict[str, tuple[str, str]] = {
+    "es": ("“", "”"), "fr": ("“", "”"), "de": ("‚", "‘"), "ja": ("『", "』"),
+    "ar": ("“", "”"), "fa": ("“", "”"), "ru": ("„", "“"), "he": ("‚", "’"),
+}
 APOSTROPHE = "\u2019"
 SCRIPT_COMMAS = {"Arab": "\u060c ", "Hans": "\u3001", "Hant": "\u3001", "Jpan": "\u3001"}
 
@@ -70,12 +75,27 @@ class Language:
     script: str  # ISO 15924: "Latn", "Arab", "Hans"
     fonts: tuple[str, ...]  # CSS font-family stack, most specific first
     quotes: tuple[str, str]  # primary opening and closing quote marks
+    secondary_quotes: tuple[str, str]  # quotes inside quotes
     apostrophe: str
     list_separator: str  # between items of a list ("، " in Arabic, "、" in Chinese)
     numbering: str  # CLDR numbering system of page numbers and dates: "latn", "arabext"
     word_break: str  # CSS word-break: "keep-all" for Korean (breaks at spaces)
     line_break: str  # CSS line-break: "strict" for Chinese and Japanese
     hyphenate: bool  # WeasyPrint has a hyphenation dictionary (pyphen) for it
+
+    @property
+    def smarty_quotes(self) -> dict[str, str]:
+        """Python-Markdown smarty's substitutions: the primary quotes for "x".
+
+        Smarty's right single quote is also every apostrophe it sees ("body's",
+        "qu'elle"), so it is always the apostrophe, never a secondary closing
+        quote ("body›s"); the opening single quote is the language's secondary
+        one only where that pairs with the apostrophe, else ‘.
+        """
+        opening = self.secondary_quotes[0] if self.secondary_quotes[1] == self.apostrophe \
+            else "\u2018"
+        return {"left-single-quote": opening, "right-single-quote": self.apostrophe,
+                "left-double-quote": self.quotes[0], "right-double-quote": self.quotes[1]}
 
     @property
     def rtl(self) -> bool:
@@ -167,6 +187,8 @@ def language(tag: str, numbering: str | None = None) -> Language:
     return Language(
         tag=tag, locale=name, direction=locale.text_direction, script=script, fonts=fonts,
         quotes=QUOTES.get(tag) or QUOTES.get(primary(tag)) or ("“", "”"),
+        secondary_quotes=SECONDARY_QUOTES.get(tag) or SECONDARY_QUOTES.get(primary(tag))
+        or ("‘", "’"),
         apostrophe=APOSTROPHE, list_separator=separator, numbering=system,
         word_break="keep-all" if script == "Kore" else "normal",
         line_break="strict" if script in CJK_SCRIPTS else "auto",
@@ -196,13 +218,18 @@ def _selector(tag: str) -> str:
     return f":lang({tag})"
 
 
-def language_css(tags: tuple[str, ...] = (), edition: Language | None = None) -> str:
-    """The stylesheet's per-language rules: fonts, line breaking, digits, spacing.
+def language_css(tags: tuple[str, ...] = (), edition: Language | None = None,
+                 source: str = "en") -> str:
+    """The stylesheet's per-language rules: fonts, line breaking, digits, spacing,
+    hyphenation.
 
     Written once per edition from the same ``Language`` values the font check
     reads, so what the check passes is what the page uses. With the
     ``edition``'s Language, the contents page and numbered lists count in its
-    digits (page numbers in the margins are set by the page template).
+    digits (page numbers in the margins are set by the page template). Body
+    text (p, li, dd) is hyphenated in each language pyphen has a dictionary
+    for, except the ``source`` language, which keeps whole words; headings,
+    tables and drug names never are (the theme's stylesheet says so).
     """
     rules = []
     for tag in dict.fromkeys((*KNOWN_TAGS, *tags)):
@@ -211,9 +238,11 @@ def language_css(tags: tuple[str, ...] = (), edition: Language | None = None) ->
         except BookletError:
             continue
         declarations = []
-        if lang.fonts != DEFAULT_FONTS:  # Latin, Cyrillic, Greek: the page's own stack
-            declarations.append(f"font-family: {', '.join(repr_font(f) for f in lang.fonts)}"
-                                ", sans-serif")
+        # Every language names its stack, Latin ones too (the page's default): an
+        # English segment inside an Urdu page must not take its digits and full
+        # stops from Nastaliq, whose stack it would inherit.
+        declarations.append(f"font-family: {', '.join(repr_font(f) for f in lang.fonts)}"
+                            ", sans-serif")
         # WeasyPrint 70 knows neither line-break nor word-break: keep-all and logs
         # each as an ignored rule, which the build reports (issue 8); they stay in
         # Language for an engine that supports them.
@@ -225,6 +254,9 @@ def language_css(tags: tuple[str, ...] = (), edition: Language | None = None) ->
             declarations.append("line-height: 1.7")  # tall marks or dense glyphs
         if declarations:
             rules.append(f"{_selector(tag)} {{ {'; '.join(declarations)}; }}")
+        if lang.hyphenate and primary(tag) != primary(source):
+            rules.append(f"{_selector(tag)} :is(p, li, dd) {{ hyphens: auto; "
+                         "hyphenate-limit-chars: 10 4 4; }")
     rules.append(".keep-all { white-space: nowrap; }")  # words of keep-all scripts
     if edition is not None and edition.numbering != "latn":
         page = f'html:lang({edition.tag})'

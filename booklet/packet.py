@@ -104,6 +104,37 @@ def number_order_changes(project: Project, language: str) -> list[NumberChange]:
     return changes
 
 
+@dataclass(frozen=True)
+class NumberAsWord:
+    """A translated entry that writes an English number as a word (a dual form), by
+    its translator comment '# booklet: number-as-word N'."""
+
+    where: str  # file:line of the English
+    english: str
+    translation: str
+    values: tuple[str, ...]
+
+
+def numbers_as_words(project: Project, language: str) -> list[NumberAsWord]:
+    """Every entry whose translator excused a number from the digit check: read each."""
+    from booklet import i18n
+    from booklet.quantities import numbers_as_words as excused
+    from booklet.review import catalog_path
+
+    path = catalog_path(project, language)
+    if language == project.source_language or not path.is_file():
+        return []
+    found = []
+    for message in i18n.read_catalog(path, language):
+        values = excused(message.user_comments)
+        if message.id and values and isinstance(message.string, str) and message.string:
+            where = ":".join(str(p) for p in message.locations[0]) \
+                if message.locations else str(path)
+            found.append(NumberAsWord(where, str(message.id), message.string,
+                                      tuple(dict.fromkeys(values))))
+    return found
+
+
 def changes_since_approval(project: Project, language: str) -> list[str] | None:
     """What changed since the last approval (chapter 05, an image, the CSS), or None
     when the language was never approved. The same list `booklet review status` prints."""
@@ -137,6 +168,7 @@ def packet_html(project: Project, language: str) -> str:
         figures=[(figure, localized.translate(figure.value) if language !=
                   project.source_language else "") for figure in table_figures(project)],
         number_changes=number_order_changes(project, language),
+        numbers_as_words=numbers_as_words(project, language),
         changes=changes_since_approval(project, language),
         chapters=chapters,
         translation=language != project.source_language,

@@ -195,12 +195,32 @@ def _comparable(quantity: Quantity, tablets: bool | None) -> str:
     return quantity.kind if tablets or quantity.kind != "tablet" else "count"
 
 
+# A translator comment that lets a bare count be written as a word in one entry
+# (Arabic's dual "خطوتين" is "2 steps"): "# booklet: number-as-word 2".
+NUMBER_AS_WORD = re.compile(r"^\s*booklet:\s*number-as-word\b(.*)$")
+
+
+def numbers_as_words(comments) -> tuple[str, ...]:
+    """The values an entry's translator comments allow to be written as words."""
+    values: list[str] = []
+    for comment in comments or ():
+        match = NUMBER_AS_WORD.match(comment)
+        if match:
+            values += [str(min(_readings(token), key=float))
+                       for token in NUMBER.findall(_ascii_digits(match.group(1)))]
+    return tuple(values)
+
+
 def quantity_problems(source: str, translation: str, language: str,
-                      source_language: str = "en") -> list[str]:
+                      source_language: str = "en",
+                      as_words: tuple[str, ...] = ()) -> list[str]:
     """How a translation changes the English quantities: each is an error.
 
     Without a ``language`` the units of the translation cannot be read, so only
-    values and comparison signs are compared.
+    values and comparison signs are compared. ``as_words`` are bare counts the
+    entry's translator comment says are written as a word (a dual form); a
+    percent, dose or time is never excused, and an exception for a number the
+    English does not have is an error too, so none outlives its text.
     """
     english = quantities(source, source_language)
     translated = quantities(translation, language or source_language)
@@ -235,6 +255,18 @@ def quantity_problems(source: str, translation: str, language: str,
                                 f"{other.describe()} ({other.comparison or 'no sign'})")
         else:
             missing.append(quantity)
+    excused = list(as_words)
+    for value in dict.fromkeys(as_words):
+        if not any(value in q.values and _comparable(q, tablets) == "count" and not q.comparison
+                   for q in english):
+            problems.append(f"'booklet: number-as-word {value}' but the English has no bare "
+                            f"number {value}; remove that translator comment")
+    for quantity in list(missing):
+        value = next((v for v in excused if v in quantity.values), None)
+        if value is not None and _comparable(quantity, tablets) == "count" \
+                and not quantity.comparison:
+            missing.remove(quantity)
+            excused.remove(value)
     added = [q for q in remaining if not any(
         e.values & q.values and _comparable(e, tablets) == _comparable(q, tablets)
         and e.comparison == q.comparison for e in english)]  # not the same said twice
@@ -268,8 +300,8 @@ def reordered(source: str, translation: str, language: str,
 def reordered_entries(path: Path, source_language: str = "en") -> list[str]:
     """'PO file:line: ...' for every translated entry a reviewer must read closely.
 
-    Bare numbers in another order than the English, and digits of a script the
-    language does not use.
+    Bare numbers in another order than the English, numbers written as words
+    (by a translator comment), and digits of a script the language does not use.
     """
     if not path.is_file():
         return []
@@ -285,6 +317,9 @@ def reordered_entries(path: Path, source_language: str = "en") -> list[str]:
             continue
         short = " ".join(message.string.split())
         short = short if len(short) <= 60 else short[:57] + "..."
+        for value in dict.fromkeys(numbers_as_words(message.user_comments)):
+            entries.append(f"{path}:{message.lineno}: number {value} written as a word "
+                           f"(# booklet: number-as-word {value}); read it: {short!r}")
         if reordered(message.id, message.string, language, source_language):
             entries.append(f"{path}:{message.lineno}: numbers in another order than the "
                            f"English; read it: {short!r}")
@@ -387,7 +422,8 @@ def _block_kind(marker: str) -> str:
 
 
 def translation_problems(source: str, translation: str, language: str,
-                         source_language: str = "en") -> list[str]:
+                         source_language: str = "en",
+                         as_words: tuple[str, ...] = ()) -> list[str]:
     """Quantity and structure problems of one translated message."""
-    return quantity_problems(source, translation, language, source_language) + \
+    return quantity_problems(source, translation, language, source_language, as_words) + \
         structure_problems(source, translation)

@@ -365,7 +365,7 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
             language_dirs=["rtl" if is_rtl(code) else "ltr" for code in project.languages],
             list_separator=lang.list_separator,
             digits=lambda number: lang.number(str(number)),  # in the edition's numbering
-            language_css=language_css(project.languages, lang),
+            language_css=language_css(project.languages, lang, project.source_language),
             disclaimer=disclaimer,
             disclaimer_short=disclaimer_short,
             footer_css=css_string(footer),

@@ -1,9 +1,12 @@
 """Translated editions: catalogs, fallbacks, parity checks, scripts and fonts.
 
 Real PO files written and read by Babel, real builds read back with pypdf and
-pikepdf, pixels with pypdfium2. Each shipped translation is built once (A4) for
-the module; the five-script fixture (tests/projects/five-scripts: en, fr, ja,
-he, hi, no catalogs) once too. Everything else works on catalogs, not PDFs.
+pikepdf, pixels with pypdfium2. Catalog, page and right-to-left tests use the
+fixture projects: tests/projects/translated (en, es, ar with complete catalogs;
+its es and ar editions built once for the module) and five-scripts (en, fr,
+ja, he, hi, no catalogs). The shipped catalogs are only checked as a product
+(valid, up to date, plurals never English, no missing glyph), never for their
+text. Nothing asserts a CLDR value: expectations are asked of Babel.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ from conftest import PROJECTS, REPO, copy_handout, normalize, page_texts
 
 SHIPPED = ("es", "pt-BR", "zh-Hans", "ar")
 FIVE = PROJECTS / "five-scripts"
+# A small handout with complete es and ar catalogs: what the tests of catalogs,
+# translated pages and right-to-left layout read (never the ANKL handout's text).
+TRANSLATED = PROJECTS / "translated"
+FIXTURE_LANGUAGES = ("es", "ar")
 MM = 72 / 25.4
 
 
@@ -48,6 +55,24 @@ def shipped(tmp_path_factory) -> dict[str, object]:
     """The four shipped translations in A4, built once for the module."""
     out = tmp_path_factory.mktemp("shipped")
     results = build_all(load_project(REPO), list(SHIPPED), ["a4"], out, jobs=2)
+    return {r.edition.language: r for r in results}
+
+
+@pytest.fixture
+def translated(tmp_path: Path) -> Path:
+    """A private copy of the translated fixture that a test may change."""
+    root = tmp_path / "translated"
+    shutil.copytree(TRANSLATED, root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def fixture_editions(tmp_path_factory) -> dict[str, object]:
+    """The translated fixture's Spanish and Arabic A4 editions, built once."""
+    root = tmp_path_factory.mktemp("translated") / "project"
+    shutil.copytree(TRANSLATED, root)
+    results = build_all(load_project(root), list(FIXTURE_LANGUAGES), ["a4"], root / "dist",
+                        jobs=2)
     return {r.edition.language: r for r in results}
 
 
@@ -90,22 +115,27 @@ def _set_translations(po: Path, language: str, translations: dict[str, str]) -> 
 
 # --- catalogs: extract, update, status ----------------------------------------
 
-def test_extract_lists_every_segment_with_its_file_and_line(handout: Path):
-    project = load_project(handout)
+def test_extract_lists_every_segment_with_its_file_and_line(translated: Path):
+    project = load_project(translated)
     pot = i18n.extract(project)
     first = pot.read_bytes()
     assert i18n.extract(project).read_bytes() == first  # no creation-date churn
     text = first.decode()
-    assert '"POT-Creation-Date: 2026-11-01 00:00+0000\\n"' in text
+    day = project.published.isoformat()
+    assert f'"POT-Creation-Date: {day} 00:00+0000\\n"' in text  # from the content
     catalog = read_po(io.BytesIO(first))
-    heading = catalog.get("What does ANKL stand for?")
-    assert heading.locations == [("chapters/01-what-is-ankl.md", 11)]
-    assert ("chapters/01-what-is-ankl.md", 2) in catalog.get("What is ANKL?").locations
-    assert len(catalog.get("Key points").locations) == 8  # one entry, every box
-    # Tables: caption, labels, cells, each drug of a list column, with the file.
-    drug = catalog.get("L-asparaginase", i18n.TABLE_CONTEXT)
-    assert drug.locations[0][0] == "chapters/regimens.toml"
-    assert catalog.get("Medicines in it", i18n.TABLE_CONTEXT) is not None
+    heading = catalog.get("How do you keep a record?")
+    assert heading.locations == [("chapters/01-at-home.md", 14)]
+    assert ("chapters/01-at-home.md", 2) in catalog.get("Your line at home").locations
+    assert ("booklet.toml", 5) in catalog.get("Your line at home").locations  # one entry
+    # Tables: caption, labels, cells, each item of a list column, with the file; the
+    # same English as a glossary term and a table cell are two entries.
+    item = catalog.get("NaCl", i18n.TABLE_CONTEXT)
+    assert item.locations[0][0] == "chapters/supplies.toml"
+    assert catalog.get("Names on the box", i18n.TABLE_CONTEXT) is not None
+    assert catalog.get("Dressing").locations[0][0] == "chapters/03-words.md"
+    assert catalog.get("Dressing", i18n.TABLE_CONTEXT).locations[0][0] == \
+        "chapters/supplies.toml"
     # booklet.toml texts and the theme's own strings, plurals included.
     assert catalog.get(project.disclaimer_short).locations[0][0] == "booklet.toml"
     assert catalog.get(project.sources[0]) is not None
@@ -114,28 +144,27 @@ def test_extract_lists_every_segment_with_its_file_and_line(handout: Path):
     assert "python-brace-format" in page_of.flags
     plural = catalog.get("Available in {n} language:")
     assert plural.id == ("Available in {n} language:", "Available in {n} languages:")
-    assert catalog.get("General information only, not medical advice. Ask your care team.")
     assert catalog.get("Draft: not clinically reviewed").locations[0][0].startswith("templates/")
 
 
-def test_update_marks_changed_english_fuzzy_and_removed_obsolete(handout: Path):
-    chapter = handout / "chapters" / "01-what-is-ankl.md"
+def test_update_marks_changed_english_fuzzy_and_removed_obsolete(translated: Path):
+    chapter = translated / "chapters" / "01-at-home.md"
     text = chapter.read_text()
-    old = "It is called aggressive because it moves fast."
-    removed = "Learning about ANKL can help you make choices and feel less alone."
+    old = "Write down each change of dressing."
+    removed = "Ask us when something looks different."
     assert old in text and removed in text
-    chapter.write_text(text.replace(old, "It is called aggressive because it grows fast.")
+    chapter.write_text(text.replace(old, "Write down every change of dressing.")
                        .replace(f"    - {removed}\n", ""))
-    config = handout / "booklet.toml"
+    config = translated / "booklet.toml"
     config.write_text(config.read_text().replace('"ar"]', '"ar", "fr"]'))
-    project = load_project(handout)
+    project = load_project(translated)
     written = i18n.update(project)
     assert catalog_path(project, "fr") in written
 
     po = catalog_path(project, "es")
     with po.open("rb") as f:
         catalog = read_po(f, locale="es")
-    changed = catalog.get("It is called aggressive because it grows fast.")
+    changed = catalog.get("Write down every change of dressing.")
     assert changed.fuzzy and changed.string  # the old Spanish kept, to check
     assert f'#| msgid "{old}"' in po.read_text()  # Poedit shows what changed
     assert removed in catalog.obsolete and removed not in catalog
@@ -153,22 +182,22 @@ def test_update_marks_changed_english_fuzzy_and_removed_obsolete(handout: Path):
 
     # A draft build shows the fuzzy segment in English, marked, and says where.
     localized = i18n.localize(project, "es")
-    assert any("chapters/01-what-is-ankl.md:7: fuzzy" in w for w in localized.warnings)
+    assert any("chapters/01-at-home.md:7: fuzzy" in w for w in localized.warnings)
     html = load_chapters(project, "es", translate_chapter=localized.translate_chapter,
                          translate=localized.translate)[0].html
-    assert ('<span lang="en" class="fallback">It is called aggressive because it grows '
-            "fast.</span>") in html
+    assert ('<span lang="en" class="fallback">Write down every change of '
+            "dressing.</span>") in html
 
 
-def test_status_command_table_and_json(handout: Path):
+def test_status_command_table_and_json(translated: Path):
     runner = CliRunner()
-    table = runner.invoke(main, ["i18n", "status", str(handout)])
+    table = runner.invoke(main, ["i18n", "status", str(translated)])
     assert table.exit_code == 0, table.output
     assert re.search(r"^ar\s+\d+\s+0\s+0\s+100\.0%\s+draft", table.output, re.M), table.output
-    data = json.loads(runner.invoke(main, ["i18n", "status", str(handout), "--json"]).output)
+    data = json.loads(runner.invoke(main, ["i18n", "status", str(translated), "--json"]).output)
     rows = {row["language"]: row for row in data}
-    assert set(rows) == {"en", *SHIPPED}
-    for language in SHIPPED:
+    assert set(rows) == {"en", *FIXTURE_LANGUAGES}
+    for language in FIXTURE_LANGUAGES:
         row = rows[language]
         assert row["percent"] == 100.0 and row["fuzzy"] == 0 and row["untranslated"] == 0
         assert row["review"] == "draft" and row["approved_by"] is None
@@ -203,19 +232,23 @@ def test_strict_build_refuses_untranslated_segments_with_their_place(tmp_path: P
     assert "chapters/01-line-care.md:2" in result.output
 
 
-def test_translated_text_reaches_the_page_and_strict_passes_when_complete(shipped):
-    result = shipped["es"]
+def test_translated_text_reaches_the_page_and_strict_passes_when_complete(fixture_editions):
+    result = fixture_editions["es"]
+    project = load_project(TRANSLATED)
     assert not result.warnings or not any("untranslated" in w for w in result.warnings)
     pages = [normalize(t) for t in page_texts(result.path)]
-    assert "¿Qué es la ANKL?" in pages[2]
-    assert "Contenido" in pages[1] and "Página 2 de" in pages[1]
+    catalog = i18n.read_catalog(catalog_path(project, "es"), "es")
+    assert catalog.get("What does the nurse show you?").string in pages[2]
+    contents = catalog.get("Contents").string
+    page_of = catalog.get("Page {page} of {pages}").string.split("{page}")[0].strip()
+    assert contents in pages[1] and f"{page_of} 2" in pages[1]
     # The date in the reader's format, as the installed CLDR writes it.
-    assert babel_date(load_project(REPO).published, "long", locale="es") in pages[0]
+    assert babel_date(project.published, "long", locale="es") in pages[0]
     reader = PdfReader(result.path)
     assert str(reader.trailer["/Root"]["/Lang"]) == "es"
-    assert reader.metadata.title == "Leucemia agresiva de células NK (ANKL)"
-    assert result.path.name == "ankl-guide_es_a4.pdf"
-    i18n.localize(load_project(REPO), "es", strict=True)  # nothing left to refuse
+    assert reader.metadata.title == catalog.get(project.title).string
+    assert result.path.name == f"{project.slug}_es_a4.pdf"
+    i18n.localize(project, "es", strict=True)  # nothing left to refuse
 
 
 def test_fallback_is_marked_and_listed(five):
@@ -242,22 +275,22 @@ def test_fallback_is_marked_and_listed(five):
     assert ends, "no 'en' marker drawn on the page"
 
 
-def test_number_parity_error_names_the_po_line(handout: Path):
-    project = load_project(handout)
+def test_number_parity_error_names_the_po_line(translated: Path):
+    project = load_project(translated)
     po = catalog_path(project, "es")
-    english = ("The 5-year survival rate is often given as 30-40%. This means about 30 to "
-               "40 out of every 100 people are alive 5 years after diagnosis.")
-    wrong = ("La tasa de supervivencia a 5 años suele ser de 35-40%. Esto significa que "
-             "unas 35 a 40 de cada 100 personas siguen vivas 5 años después.")
+    english = ("Keep 30 to 40 supply items at home, and write the date of each change on "
+               "the dressing.")
+    wrong = ("Tenga de 35 a 40 materiales en casa y escriba la fecha de cada cambio en el "
+             "apósito.")
     lines = _set_translations(po, "es", {english: wrong})
     with pytest.raises(BookletError) as caught:
-        i18n.localize(load_project(handout), "es")
+        i18n.localize(load_project(translated), "es")
     message = str(caught.value)
     assert f"{po}:{lines[english]}: number 30 of the English missing" in message
     assert f"{po}:{lines[english]}: number 35 not in the English" in message
-    assert "chapters/06-what-to-expect.md:" in message
+    assert "chapters/01-at-home.md:16" in message
     with pytest.raises(BookletError):  # fatal in a draft build too: never print a wrong dose
-        build_edition(handout, Edition("es", "a4"), handout / "dist")
+        build_edition(translated, Edition("es", "a4"), translated / "dist")
 
 
 def test_locale_digits_and_separators_count_as_the_same_number():
@@ -317,14 +350,16 @@ def test_translations_are_sanitized(tmp_path: Path):
 
 
 def test_plural_theme_strings_follow_the_language_rules():
-    project = load_project(REPO)
+    project = load_project(TRANSLATED)
     arabic = i18n.localize(project, "ar").translations
-    forms = {n: arabic.ngettext("Language", "Languages", n) for n in (1, 2, 5, 11, 100)}
-    assert forms[1] == "اللغة" and forms[2] == "اللغتان" and forms[5] == "اللغات"
-    assert arabic.gettext("Contents") == "المحتويات"
-    chinese = i18n.localize(project, "zh-Hans").translations
-    assert chinese.ngettext("Available in {n} language:", "Available in {n} languages:",
-                            5).format(n=5) == "提供5种语言版本："
+    catalog = i18n.read_catalog(catalog_path(project, "ar"), "ar")
+    import gettext
+
+    rule = gettext.c2py(catalog.plural_expr)  # the catalog's own rule, not CLDR's
+    strings = catalog.get(("Language", "Languages")).string
+    for n in (1, 2, 5, 11, 100):
+        assert arabic.ngettext("Language", "Languages", n) == strings[rule(n)]
+    assert arabic.gettext("Contents") == catalog.get("Contents").string
     day = dt.date(2026, 11, 1)
     assert format_date(day, "pt-BR") == babel_date(day, "long", locale="pt_BR")
     assert format_date(day, "zh-Hans") == babel_date(day, "long", locale="zh_Hans")
@@ -334,15 +369,15 @@ def test_plural_theme_strings_follow_the_language_rules():
 
 # --- review fingerprints per language ------------------------------------------
 
-def test_changing_one_catalog_unapproves_only_that_language(handout: Path):
-    project = load_project(handout)
+def test_changing_one_catalog_unapproves_only_that_language(translated: Path):
+    project = load_project(translated)
     for language in ("es", "ar"):
         approve(project, language, "Dr. Ada Reviewer", on=dt.date(2026, 11, 20))
     assert approval(project, "es") and approval(project, "ar")
     po = catalog_path(project, "es")
     po.write_text(po.read_text(encoding="utf-8").replace("Puntos clave", "Lo más importante"),
                   encoding="utf-8")
-    project = load_project(handout)
+    project = load_project(translated)
     assert approval(project, "es") is None
     assert approval(project, "ar") is not None
     status = {s.language: s for s in i18n.status(project)}
@@ -374,8 +409,10 @@ def _ink_columns(image, top: int, bottom: int, threshold: int = 160) -> list[int
             if any(pixels[x, y] < threshold for y in range(top, bottom))]
 
 
-def test_arabic_contents_page_is_flush_right_with_page_number_on_the_left(shipped):
-    path = shipped["ar"].path
+def test_arabic_contents_page_is_flush_right_with_page_number_on_the_left(fixture_editions):
+    from booklet.language import language
+
+    path = fixture_editions["ar"].path
     reader = PdfReader(path)
     # The contents follow the "When to call" panel on page 2 (or open page 3).
     dest = reader.named_destinations["contents-title"]
@@ -395,12 +432,14 @@ def test_arabic_contents_page_is_flush_right_with_page_number_on_the_left(shippe
     assert abs(max(title) - right_margin) < 2 * mm
     assert min(title) > width / 2
     # Each contents line starts at the right margin (leaders run to the page number).
-    lines = _ink_columns(image, top + int(16 * mm), top + int(60 * mm))
+    lines = _ink_columns(image, top + int(16 * mm), top + int(40 * mm))
     assert abs(max(lines) - right_margin) < 2 * mm
     # The footer: the page number sits on the left (the page's end in Arabic).
     reader_page = reader.pages[number]
     footer = [(text, x) for text, x, y in _chunks(reader_page) if y < 30 * MM]
-    numbers = [x for text, x in footer if text.isdigit()]  # "الصفحة 2 من 32"
+    count = len(reader.pages)
+    digits = language("ar").number  # the edition's numbering (CLDR's default for ar)
+    numbers = [x for text, x in footer if text in (digits(str(number + 1)), digits(str(count)))]
     assert numbers and all(x < float(reader_page.mediabox.width) / 2 for x in numbers), footer
     footer_ink = _ink_columns(image, image.height - int(26 * mm), image.height - int(16 * mm))
     assert min(footer_ink) < left_margin + 3 * mm  # page number at the left margin
@@ -408,18 +447,19 @@ def test_arabic_contents_page_is_flush_right_with_page_number_on_the_left(shippe
     pdf.close()
 
 
-def test_arabic_edition_direction_shaping_and_latin_names(shipped):
-    result = shipped["ar"]
+def test_arabic_edition_direction_shaping_and_latin_names(fixture_editions):
+    result = fixture_editions["ar"]
     reader = PdfReader(result.path)
     assert str(reader.trailer["/Root"]["/Lang"]) == "ar"
     fonts = {str(f["/BaseFont"]) for p in reader.pages for f in p["/Resources"]["/Font"].values()}
     assert any("Noto-Sans-Arabic" in name for name in fonts)
     # Shaping: the PDF draws contextual forms, so Arabic letters come out of
     # glyphs other than the isolated ones; the text still extracts as Arabic.
+    contents = i18n.localize(load_project(TRANSLATED), "ar").translations.gettext("Contents")
     text = " ".join(page_texts(result.path))
-    assert "المحتويات" in text or "تايوتحملا" in text
-    # Latin drug names stay whole left-to-right words in the Arabic table.
-    assert "dexamethasone" in text and "L-asparaginase" in text
+    assert contents in text or contents[::-1] in text
+    # Latin names stay whole left-to-right words in the Arabic table.
+    assert "sodium chloride" in text and "NaCl" in text and "transparent film" in text
 
 
 def _glyph_report(path: Path) -> tuple[list[str], str]:
@@ -532,14 +572,14 @@ def test_five_script_project_builds_without_catalogs(five):
     assert labels and labels[0] < float(page.mediabox.width) / 2
 
 
-def test_a_broken_catalog_is_reported_with_its_line(handout: Path):
-    po = catalog_path(load_project(handout), "es")
+def test_a_broken_catalog_is_reported_with_its_line(translated: Path):
+    po = catalog_path(load_project(translated), "es")
     lines = po.read_text(encoding="utf-8").split("\n")
     number = next(i for i, line in enumerate(lines) if line.startswith("msgstr \"¿Qu"))
     lines[number] = lines[number].replace("msgstr", "msgtsr")  # a typo in a hand edit
     po.write_text("\n".join(lines), encoding="utf-8")
     with pytest.raises(BookletError) as caught:
-        i18n.localize(load_project(handout), "es")
+        i18n.localize(load_project(translated), "es")
     assert f"{po}:{number + 1}: not a valid PO file" in str(caught.value)
 
 
@@ -658,11 +698,12 @@ def _msgfmt_check(path: Path) -> str:
     return "" if result.returncode == 0 and not errors else result.stderr
 
 
-def test_every_written_po_file_passes_msgfmt_check(handout: Path):
+def test_every_written_po_file_passes_msgfmt_check(translated: Path):
+    handout = translated
     project = load_project(handout)
     assert _msgfmt_check(i18n.extract(project)) == ""
     # An English edit of a long paragraph (a multi-line previous msgid) and a new language.
-    chapter = handout / "chapters" / "01-what-is-ankl.md"
+    chapter = handout / "chapters" / "01-at-home.md"
     text = chapter.read_text(encoding="utf-8")
     paragraph = max((p for p in text.split("\n\n") if not p.lstrip().startswith(("-", "#", "!"))),
                     key=len).strip()
@@ -706,18 +747,18 @@ def test_shipped_catalogs_are_valid_and_up_to_date(tmp_path: Path):
             f"{shipped} is not what booklet i18n update writes: run it and commit"
 
 
-def test_status_exits_non_zero_on_a_problem(handout: Path):
-    po = catalog_path(load_project(handout), "es")
+def test_status_exits_non_zero_on_a_problem(translated: Path):
+    po = catalog_path(load_project(translated), "es")
     po.write_text(po.read_text(encoding="utf-8").replace('msgstr "Puntos clave"',
                                                          'msgstr "Los 7 puntos clave"'),
                   encoding="utf-8")
     runner = CliRunner()
-    result = runner.invoke(main, ["i18n", "status", str(handout), "--json"])
+    result = runner.invoke(main, ["i18n", "status", str(translated), "--json"])
     assert result.exit_code == 1
     rows = {row["language"]: row for row in json.loads(result.stdout)}
     assert any("number 7 not in the English" in p["message"] for p in rows["es"]["problems"])
-    assert not rows["pt-BR"]["problems"]
-    assert runner.invoke(main, ["i18n", "status", str(handout)]).exit_code == 1
+    assert not rows["ar"]["problems"]
+    assert runner.invoke(main, ["i18n", "status", str(translated)]).exit_code == 1
 
 
 # --- glossaries sorted in the reader's language ---------------------------------
@@ -783,6 +824,13 @@ title: "Every construct the README shows"
 One idea per paragraph. Numbers as digits: 7 days.[^1]
 A second line of the same paragraph.
 
+A paragraph with its own class, "smart quotes", the body's apostrophe and a
+link to [another chapter](01-line-care.md).
+{: .lead }
+
+<div class="note">Raw HTML, sanitized
+like the rest.</div>
+
 ::: table flushes
 
 !!! todo "What you can do"
@@ -816,31 +864,202 @@ Dressing
 """
 
 
-def test_every_readme_construct_segments_as_it_renders():
-    i18n.check_segmenting(README_CONSTRUCTS, "chapters/x.md")
-    blocks = i18n.markdown_blocks(README_CONSTRUCTS)
+def _tags(html: str) -> list[str]:
+    """The element names of an HTML fragment, in document order (its structure)."""
+    return re.findall(r"<([a-z][a-z0-9]*)", html)
+
+
+def _render(root: Path, name: str, translate_block=None) -> str:
+    """A chapter's HTML in English, or with every block's text replaced."""
+    from booklet.content import ChapterTranslation
+
+    project = load_project(root)
+    translation = ChapterTranslation(lambda title: title, translate_block) \
+        if translate_block else None
+    chapter = [c for c in load_chapters(project, "en", translate_chapter=translation)
+               if c.path.name == name][0]
+    return chapter.html
+
+
+def _chapter(tmp_path: Path, body: str) -> tuple[Path, Path]:
+    root = _five_copy(tmp_path)
+    path = root / "chapters" / "02-constructs.md"
+    path.write_text(body, encoding="utf-8")
+    return root, path
+
+
+def test_every_readme_construct_segments_as_it_renders(tmp_path: Path):
+    root, path = _chapter(tmp_path, README_CONSTRUCTS)
+    blocks = i18n.markdown_blocks(load_project(root), path, README_CONSTRUCTS)
     kinds = {block.kind for block in blocks}
     assert {"title", "box-title", "item", "heading", "paragraph", "cell", "term",
-            "definition", "footnote"} <= kinds
+            "definition", "footnote", "html"} <= kinds
+    lines = README_CONSTRUCTS.split("\n")
+    for block in blocks:  # each block points at the line where its text starts
+        assert block.text.split(" ")[0].strip('"') in lines[block.line - 1], block
+    assert not any("{" in b.text for b in blocks)  # attribute lists are not text
     nested = next(b for b in blocks if b.text == "nested by four spaces")
     assert nested.kind == "item"
-    # Reassembled with every segment replaced, the document keeps its structure.
-    rebuilt = i18n.translate_markdown(README_CONSTRUCTS, lambda b: f"X {b.text}")
-    assert i18n._structure(rebuilt.split("---\n", 2)[2]) == \
-        i18n._structure(README_CONSTRUCTS.split("---\n", 2)[2])
+    assert next(b for b in blocks if b.kind == "heading").text == \
+        "A heading phrased as the reader's question?"  # without its {#own-id}
+    # Every block replaced: the same page structure, and no English text left.
+    english = _render(root, path.name)
+    # (a translation is one line: only the English's line breaks become spaces)
+    def squash(html: str) -> str:
+        return re.sub(r"\s+", " ", html)
+
+    assert squash(_render(root, path.name, lambda b: b.text)) == squash(english)
+    marked = _render(root, path.name, lambda b: b.text.replace(">", ">X", 1)
+                     if b.kind == "html" else f"X{b.text}")
+    assert _tags(marked) == _tags(english)
+    assert 'id="own-id"' in marked and 'class="lead"' in marked
+    assert 'href="#line-care"' in marked  # the chapter link still checked and rewritten
+    assert marked.count(">X") == len(blocks) - 1  # every block but the front matter's title
     call = [b for b in blocks if b.kind == "item" and "fever" in b.text][0]
     assert "completes the sentence" in call.note and "Call your care team if" in call.note
+    point = [b for b in blocks if b.kind == "item" and "short points" in b.text][0]
+    assert "completes the sentence" not in point.note  # "Key points" is no sentence
 
 
-@pytest.mark.parametrize("source, line", [
-    ("Intro.\n\nA heading\n=========\n\nText.\n", 3),
-    ("Intro.\n\nWhat | Why\n-----|----\nSaline | Open\n", 3),
-    ("Intro.\n\nA smaller heading\n-----------------\n\nText.\n", 3),
+# Markdown that a hand-written segmenter cut differently from how it renders:
+# each is segmented from the parse, so its translation keeps the English shape.
+VARIANTS = {
+    "setext-heading": ("Intro.\n\nA heading\n=========\n\nText.\n",
+                       {"A heading": "heading"}),
+    "smaller-setext-heading": ("Intro.\n\nA smaller heading\n-----------------\n\nText.\n",
+                               {"A smaller heading": "heading"}),
+    "table-without-pipes": ("Intro.\n\nWhat | Why\n-----|----\nSaline | Open\n",
+                            {"What": "cell", "Saline": "cell", "Open": "cell"}),
+    "two-space-nested-list": ("- outer item\n  - inner item\n- last item\n",
+                              {"outer item": "item", "inner item": "item",
+                               "last item": "item"}),  # one flat list, as it renders
+    "tab-indented-box": ('!!! todo "What you can do"\n\t- Rest when you can.\n',
+                         {"What you can do": "box-title", "Rest when you can.": "item"}),
+    "raw-html-block": ("Intro.\n\n<div class=\"note\">Bring\nthis page.</div>\n",
+                       {'<div class="note">Bring this page.</div>': "html"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_markdown_variants_segment_as_they_render(tmp_path: Path, name: str):
+    source, expected = VARIANTS[name]
+    text = "---\ntitle: Odd\n---\n\n" + source
+    root, path = _chapter(tmp_path, text)
+    blocks = {b.text: b.kind for b in i18n.markdown_blocks(load_project(root), path, text)}
+    for segment, kind in expected.items():
+        assert blocks.get(segment) == kind, blocks
+    english = _render(root, path.name)
+    marked = _render(root, path.name, lambda b: b.text.replace(">", ">X", 1)
+                     if b.kind == "html" else f"X{b.text}")  # HTML translated inside its tags
+    assert _tags(marked) == _tags(english)
+    visible = re.sub(r"<[^>]*>", "\n", marked)
+    words = [w.strip() for w in visible.split("\n") if w.strip()]
+    assert words and all(w.startswith("X") for w in words), words
+
+
+@pytest.mark.parametrize("source, line, what", [
+    ("Intro.\n\n    an indented code block\n", 3, "<pre>"),
+    ("Intro.\n\n- item\n\n        code inside an item\n", 5, "<pre>"),
 ])
 def test_a_block_the_segmenter_does_not_know_is_an_error_with_its_line(
-        tmp_path: Path, source: str, line: int):
+        tmp_path: Path, source: str, line: int, what: str):
     root = _five_copy(tmp_path)
     (root / "chapters" / "02-odd.md").write_text("---\ntitle: Odd\n---\n\n" + source,
                                                  encoding="utf-8")
-    with pytest.raises(BookletError, match=rf"chapters/02-odd\.md:{line + 4}: "):
+    with pytest.raises(BookletError, match=rf"chapters/02-odd\.md:{line + 4}: .*{what}"):
         i18n.extract(load_project(root))
+
+
+WASH = ("Wash your hands for 20 seconds before you touch the line. Read **the leaflet** on "
+        "[our website](https://example.org/lines) for pictures.[^1]")
+# Fixture text (not medical content): the 20 written as a word.
+WASH_FR = ("Lavez-vous les mains pendant vingt secondes avant de toucher la ligne. Lisez "
+           "**le dépliant** sur [notre site](https://example.org/lines) pour les images.[^1]")
+
+
+def test_a_number_written_as_a_word_is_an_exception_the_reviewer_sees(tmp_path: Path):
+    root = _five_copy(tmp_path)
+    project = load_project(root)
+    i18n.update(project)
+    po = catalog_path(project, "fr")
+    catalog = i18n.read_catalog(po, "fr")
+    catalog.get(WASH).string = WASH_FR
+    po.write_bytes(i18n._po_bytes(catalog))
+    with pytest.raises(BookletError, match=r"booklet\.po:\d+: number.* 20"):
+        i18n.localize(project, "fr")
+    catalog = i18n.read_catalog(po, "fr")
+    catalog.get(WASH).user_comments.append("booklet: number-as-word 20")
+    po.write_bytes(i18n._po_bytes(catalog))
+    assert "# booklet: number-as-word 20" in po.read_text(encoding="utf-8")
+    i18n.update(project)  # a translator comment survives the next update
+    localized = i18n.localize(project, "fr")
+    assert not any(f.text == WASH for f in localized.fallbacks)
+    result = CliRunner().invoke(main, ["i18n", "status", str(root)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"review: .*fr/LC_MESSAGES/booklet\.po:\d+: number 20 written as a word",
+                     result.output), result.output
+    rows = json.loads(CliRunner().invoke(main, ["i18n", "status", str(root),
+                                                "--json"]).output)
+    fr = next(row for row in rows if row["language"] == "fr")
+    assert any("number 20 written as a word" in entry for entry in fr["to_read"])
+    from booklet.packet import numbers_as_words
+
+    assert [w.values for w in numbers_as_words(project, "fr")] == [("20",)]
+
+
+def _records_project(tmp_path: Path) -> Path:
+    """The five-script fixture with a data table and a record form that share "Notes"."""
+    root = _five_copy(tmp_path)
+    chapters = root / "chapters"
+    (chapters / "kits.toml").write_text(
+        '[[columns]]\nkey = "kit"\nlabel = "Kit"\n\n[[columns]]\nkey = "notes"\n'
+        'label = "Notes"\n\n[[rows]]\nkit = "Saline"\nnotes = "Keep it cool"\n',
+        encoding="utf-8")
+    (chapters / "diary.toml").write_text(
+        'caption = "Write down each flush."\nblank_rows = 3\n\n[[columns]]\nkey = "date"\n'
+        'label = "Date"\n\n[[columns]]\nkey = "notes"\nlabel = "Notes"\n', encoding="utf-8")
+    (chapters / "02-records.md").write_text(
+        "---\ntitle: Records\n---\n\n::: table kits\n\n::: table diary\n", encoding="utf-8")
+    return root
+
+
+def test_the_same_english_in_a_data_table_and_a_form_has_two_contexts(tmp_path: Path):
+    root = _records_project(tmp_path)
+    project = load_project(root)
+    i18n.update(project)
+    po = catalog_path(project, "fr")
+    catalog = i18n.read_catalog(po, "fr")
+    form = catalog.get("Notes", i18n.FORM_CONTEXT)
+    table = catalog.get("Notes", i18n.TABLE_CONTEXT)
+    assert form.locations == [("chapters/diary.toml", 10)]  # the label's own line
+    assert table.locations == [("chapters/kits.toml", 7)]
+    assert "fills in by hand" in " ".join(form.auto_comments)
+    form.string, table.string = "Mes notes", "Remarques"
+    po.write_bytes(i18n._po_bytes(catalog))
+    localized = i18n.localize(project, "fr")
+    html = next(c.html for c in load_chapters(project, "fr",
+                                              translate_chapter=localized.translate_chapter,
+                                              translate=localized.translate)
+                if c.path.name == "02-records.md")
+    data, record = html.split('class="table-figure record-form"')
+    assert ">Remarques</th>" in data and ">Mes notes</th>" in record
+
+
+def test_update_carries_a_translation_over_to_its_new_context(tmp_path: Path):
+    root = _records_project(tmp_path)
+    project = load_project(root)
+    i18n.update(project)
+    po = catalog_path(project, "fr")
+    catalog = i18n.read_catalog(po, "fr")
+    # A catalog written before forms had their own msgctxt: "Date" under "table".
+    old = catalog.get("Date", i18n.FORM_CONTEXT)
+    catalog.delete("Date", i18n.FORM_CONTEXT)
+    catalog.add("Date", "Date du jour", locations=old.locations, context=i18n.TABLE_CONTEXT)
+    po.write_bytes(i18n._po_bytes(catalog))
+    i18n.update(project)
+    catalog = i18n.read_catalog(po, "fr")
+    carried = catalog.get("Date", i18n.FORM_CONTEXT)
+    assert carried.string == "Date du jour" and not carried.fuzzy
+    assert catalog.get("Date", i18n.TABLE_CONTEXT) is None
+    assert not any(m.id == "Date" for m in catalog.obsolete.values())
+    assert _msgfmt_check(po) == ""

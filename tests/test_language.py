@@ -29,7 +29,7 @@ from booklet.review import catalog_path
 from conftest import PROJECTS
 
 FIVE = PROJECTS / "five-scripts"
-LANGUAGES = ("ko", "ur", "fa", "he", "ar")
+LANGUAGES = ("ko", "ur", "fa", "he", "ar", "fr", "hi")
 PARAGRAPH = "Change the dressing every 7 days, or sooner if it gets wet."
 # Fixture text (not medical content) in each language, the number kept.
 TRANSLATIONS = {
@@ -39,6 +39,8 @@ TRANSLATIONS = {
     "fa": "پانسمان را هر 7 روز عوض کنید، یا زودتر اگر خیس شد.",
     "he": "החליפו את החבישה כל 7 ימים, או מוקדם יותר אם היא נרטבת.",
     "ar": "غيّر الضمادة كل 7 أيام، أو قبل ذلك إذا تبللت.",
+    "fr": "Changez le pansement tous les 7 jours, ou plus tôt s'il est mouillé.",
+    "hi": "पट्टी हर 7 दिन में बदलें, या अगर वह गीली हो जाए तो पहले बदलें।",
 }
 
 
@@ -86,6 +88,9 @@ def test_font_check_and_stylesheet_use_the_same_stacks():
         else:  # no rule: the page's default stack, as the check assumes
             assert stack == language("en").fonts
     assert language("ur").fonts[0] == "Noto Nastaliq Urdu"
+    # English text inside an Urdu page (a fallback segment) keeps the Latin stack,
+    # not the digits and full stops of the Nastaliq it would inherit.
+    assert re.search(rf'^:lang\(en\) {{ font-family: "{language("en").fonts[0]}"', css, re.M)
     assert language("ko").word_break == "keep-all"
     # Not written into the CSS: WeasyPrint 70 ignores it and logs an ignored rule,
     # which the build reports as a problem (issue 8).
@@ -106,6 +111,46 @@ def test_apostrophes_stay_apostrophes(tag: str):
     assert "body\u2019s" in html and "qu\u2019elle" in html and "l\u2019été" in html
     for mark in ("\u203a", "\u300f", "\u2018", "'"):
         assert mark not in html, (tag, mark, html)
+
+
+@pytest.mark.parametrize("tag", ["en", "fr", "de", "ja", "he", "ar", "zh-Hans"])
+def test_quote_marks_come_from_the_language(tag: str):
+    opening, closing = language(tag).quotes
+    html = inline_markdown('She said "rest" and it\'s fine.', tag)
+    assert f"{opening}rest{closing}" in html.replace("&#8239;", "\u202f"), html
+    assert f"it{language(tag).apostrophe}s" in html
+
+
+def test_hyphenation_is_written_per_language_from_its_dictionary():
+    import pyphen
+
+    tags = ("en", "es", "de", "zh-Hans", "ko", "ar")
+    css = language_css(tags, source="en")
+    for tag in tags:
+        rule = re.search(rf"^:lang\({re.escape(tag)}\) :is\(p, li, dd\) {{ hyphens: auto",
+                         css, re.M)
+        has_dictionary = bool(pyphen.language_fallback(tag.replace("-", "_")))
+        assert language(tag).hyphenate == (has_dictionary and language(tag).script not in
+                                           {"Hans", "Hant", "Jpan", "Kore"})
+        assert bool(rule) == (language(tag).hyphenate and tag != "en"), tag
+    # The source language keeps whole words, whichever it is.
+    assert not re.search(r"^:lang\(es\) :is", language_css(tags, source="es"), re.M)
+
+
+def test_every_new_language_builds_first_time_with_its_fonts_and_digits(editions):
+    """fr, he, ko, ur, fa, hi (and ar): one `i18n update`, one translated paragraph,
+    and the edition is set in the Language's own font with its own digits."""
+    for tag in LANGUAGES:
+        facts = language(tag, "arab" if tag == "ar" else None)
+        fonts = _fonts(editions[tag])
+        assert any(facts.fonts[0].replace(" ", "-") in name for name in fonts), (tag, fonts)
+        pages = PdfReader(editions[tag]).pages
+        count = facts.number(str(len(pages)))
+        assert count in pages[-1].extract_text(), (tag, count)
+        if facts.script in ("Latn", "Hebr"):  # scripts whose text extracts as typed
+            text = " ".join(page.extract_text() for page in pages)
+            words = re.findall(r"\w+", TRANSLATIONS[tag])
+            assert all(word in text for word in words), (tag, words)
 
 
 def test_korean_edition_uses_the_korean_font_and_breaks_at_spaces(editions):

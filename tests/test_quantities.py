@@ -92,3 +92,19 @@ def test_digits_of_a_script_the_language_does_not_use_are_flagged():
 
     assert foreign_digits("٧٣٪", "es")
     assert foreign_digits("73%", "es") == []
+
+
+def test_a_count_written_as_a_word_needs_its_exception():
+    english = "A transplant happens in 2 main steps:"
+    dual = "تتم الزراعة في خطوتين رئيسيتين:"  # fixture text: "in two steps", as a dual
+    assert any("2" in p for p in quantity_problems(english, dual, "ar"))
+    assert quantity_problems(english, dual, "ar", as_words=("2",)) == []
+
+
+def test_the_exception_never_excuses_a_percent_a_dose_or_a_stale_number():
+    english = "73% of people"
+    assert quantity_problems(english, "la mayoría de las personas", "es", as_words=("73",))
+    dose = "Take 5 mg"
+    assert quantity_problems(dose, "Tome cinco mg", "es", as_words=("5",))
+    stale = quantity_problems("Rest well.", "Descanse.", "es", as_words=("2",))
+    assert any("number-as-word 2" in p for p in stale)

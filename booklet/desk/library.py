@@ -205,7 +205,10 @@ def coverage(project: Project) -> list:
         cached = _STATUS_CACHE.get(project.root)
     if cached and cached[0] == stamp:
         return cached[1]
-    found = i18n.status(project)
+    try:
+        found = i18n.status(project)
+    except BookletError:  # a chapter Markdown cannot read: its build says where and why
+        return []
     with _STATUS_LOCK:
         _STATUS_CACHE[project.root] = (stamp, found)
     return found
