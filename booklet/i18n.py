@@ -574,7 +574,8 @@ def status(project: Project) -> list[LanguageStatus]:
                 else None
             outdated = outdated or found is None
             counts[_message_state(found)] += 1
-        problems = tuple(validate_catalog(template, catalog, path)) if catalog else ()
+        problems = tuple(validate_catalog(template, catalog, path, project.source_language)) \
+            if catalog else ()
         from booklet.quantities import reordered_entries
 
         to_read = tuple(reordered_entries(path, project.source_language)) if catalog else ()
@@ -644,33 +645,46 @@ def _emphasis_counts(text: str) -> dict[str, int]:
     return {"** (bold)": strong, "* (italic)": star, "_ (italic)": underscore}
 
 
+def source_name(source_language: str) -> str:
+    """The source language as the checks' messages name it: "English", "Spanish"."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(source_language.replace("-", "_")).get_language_name("en") \
+            or source_language
+    except (UnknownLocaleError, ValueError):
+        return source_language
+
+
 def parity_problems(source: str, translation: str, language: str = "",
-                    as_words: tuple[str, ...] = ()) -> list[str]:
-    """Say how a translation breaks the English markup or changes its numbers
+                    as_words: tuple[str, ...] = (), source_language: str = "en") -> list[str]:
+    """Say how a translation breaks the source's markup or changes its numbers
     (``as_words``: bare counts the entry's translator comment lets be words)."""
+    named = source_name(source_language)
     problems = []
-    english, translated = _emphasis_counts(source), _emphasis_counts(translation)
+    counts, translated = _emphasis_counts(source), _emphasis_counts(translation)
     for marker, count in translated.items():
         if count % 2:
             problems.append(f"unbalanced emphasis: {count} {marker} markers (an odd count)")
-        elif count != english[marker]:
-            problems.append(f"emphasis differs from the English: {count} {marker} markers, "
-                            f"the English has {english[marker]}")
+        elif count != counts[marker]:
+            problems.append(f"emphasis differs from the {named}: {count} {marker} "
+                            f"markers, the {named} has {counts[marker]}")
     for pattern, what in ((LINK_TARGET, "link target"), (REFERENCE, "link reference"),
                           (FOOTNOTE_REF, "footnote reference")):
         want, have = pattern.findall(source), pattern.findall(translation)
         for item in sorted(set(want) - set(have)):
-            problems.append(f"{what} {item!r} of the English is missing")
+            problems.append(f"{what} {item!r} of the {named} is missing")
         for item in sorted(set(have) - set(want)):
-            problems.append(f"{what} {item!r} is not in the English")
+            problems.append(f"{what} {item!r} is not in the {named}")
     new_tags = {t.lower() for t in HTML_TAG.findall(translation)} - \
         {t.lower() for t in HTML_TAG.findall(source)}
     for tag in sorted(new_tags):
-        problems.append(f"raw HTML <{tag}> is not in the English; write Markdown instead")
+        problems.append(f"raw HTML <{tag}> is not in the {named}; write Markdown instead")
     # Numbers as quantities (value, kind, comparison), and structure: booklet/quantities.py.
     from booklet.quantities import translation_problems
 
-    problems += translation_problems(source, translation, language, as_words=as_words)
+    problems += translation_problems(source, translation, language, source_language,
+                                     as_words=as_words)
     return problems
 
 
@@ -680,7 +694,8 @@ def _format_problems(text: str, allowed: set[str]) -> list[str]:
     return format_problems(text, allowed)
 
 
-def _placeholder_problems(source: tuple[str, ...], strings: tuple[str, ...]) -> list[str]:
+def _placeholder_problems(source: tuple[str, ...], strings: tuple[str, ...],
+                          english: str = "English") -> list[str]:
     allowed = {name for text in source for name in BRACE_FIELD.findall(text)}
     problems = []
     for index, text in enumerate(strings):
@@ -688,19 +703,21 @@ def _placeholder_problems(source: tuple[str, ...], strings: tuple[str, ...]) -> 
         if allowed:  # a template formats this string: only {name} (booklet.render.safe_format)
             problems += [p for p in _format_problems(text, allowed) if "format spec" in p]
         for name in sorted(found - allowed):
-            problems.append(f"placeholder {{{name}}} is not in the English (allowed: "
+            problems.append(f"placeholder {{{name}}} is not in the {english} (allowed: "
                             f"{', '.join('{' + n + '}' for n in sorted(allowed)) or 'none'})")
         if len(strings) == 1:
             for name in sorted(allowed - found):
-                problems.append(f"placeholder {{{name}}} of the English is missing")
+                problems.append(f"placeholder {{{name}}} of the {english} is missing")
         elif index == len(strings) - 1 and "n" in allowed and "n" not in found:
             problems.append("placeholder {n} is missing from the last plural form")
     return problems
 
 
 def validate_message(message, path: Path, english_at: str = "",
-                     catalog=None) -> list[str]:
+                     catalog=None, source_language: str = "en") -> list[str]:
     """Problems of one translated message, each as 'PO file:line: what (English at)'.
+
+    The source language is the project's (``source_language`` in booklet.toml).
 
     With its ``catalog``, a plural entry must have one msgstr per form of the
     catalog's Plural-Forms (Babel's ``num_plurals`` checker).
@@ -718,19 +735,20 @@ def validate_message(message, path: Path, english_at: str = "",
         except TranslationError as exc:
             problems.append(f"{exc} for {catalog.plural_forms!r}, found {len(strings)} "
                             "msgstr; run booklet i18n update")
-    problems += _placeholder_problems(source, strings)
+    english = source_name(source_language)
+    problems += _placeholder_problems(source, strings, english)
     if len(source) == 1:
         from booklet.quantities import numbers_as_words
 
         problems += parity_problems(source[0], strings[0], path.parent.parent.name,
-                                    numbers_as_words(message.user_comments))
+                                    numbers_as_words(message.user_comments), source_language)
     where = english_at or ", ".join(f"{f}:{n}" for f, n in message.locations[:1])
-    return [f"{path}:{message.lineno or 1}: {problem} (English at {where})"
+    return [f"{path}:{message.lineno or 1}: {problem} ({english} at {where})"
             for problem in problems]
 
 
-def validate_catalog(template, catalog, path: Path) -> list[str]:
-    """Check every translated, non-fuzzy message that the current English still uses."""
+def validate_catalog(template, catalog, path: Path, source_language: str = "en") -> list[str]:
+    """Check every translated, non-fuzzy message that the current source still uses."""
     problems: list[str] = []
     for entry in template:
         if not entry.id:
@@ -738,7 +756,7 @@ def validate_catalog(template, catalog, path: Path) -> list[str]:
         message = catalog.get(entry.id, entry.context)
         if _message_state(message) == "translated":
             english_at = ", ".join(f"{f}:{n}" for f, n in entry.locations[:1])
-            problems += validate_message(message, path, english_at, catalog)
+            problems += validate_message(message, path, english_at, catalog, source_language)
     return problems
 
 
@@ -913,7 +931,7 @@ def localize(project: Project, language: str, *, strict: bool = False) -> Locali
         state = _message_state(message)
         english_at = f"{entry.locations[0][0]}:{entry.locations[0][1]}"
         if state == "translated":
-            found = validate_message(message, path, english_at, catalog)
+            found = validate_message(message, path, english_at, catalog, source)
             if found:
                 problems += found
                 continue
@@ -928,7 +946,7 @@ def localize(project: Project, language: str, *, strict: bool = False) -> Locali
             f"{len(problems)} translation problem{'s' if len(problems) > 1 else ''} in "
             f"{path}:\n" + "\n".join(f"  {p}" for p in problems) +
             "\nFix each translation at that line (any PO editor, e.g. Poedit), or empty "
-            "its msgstr to show the English until it is fixed.")
+            f"its msgstr to show the {source_name(source)} until it is fixed.")
     if strict and fallbacks:
         where = path if catalog is not None else f"{path} (missing: run booklet i18n update)"
         raise BookletError(

@@ -387,20 +387,15 @@ def _template_error(exc: Exception) -> BookletError:
 
 def _language(project: Project, language: str) -> _Language:
     import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
 
     from booklet.i18n import localize
-    from booklet.render import babel_locale
+    from booklet.render import babel_locale, sandboxed_environment
 
     localized = localize(project, language)
     locale = babel_locale(language)
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(p) for p in email_template_dirs(project)]),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html",),
-                                            default_for_string=False),
-        extensions=["jinja2.ext.i18n"], undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True)
-    env.install_gettext_translations(localized.translations, newstyle=False)
+    # The handout's own sandbox: a translated "{name:>99999999}" is refused, not run.
+    env = sandboxed_environment(email_template_dirs(project), localized.translations,
+                                escape_strings=False)
     try:
         templates = tuple(env.get_template(name) for name in EMAIL_TEMPLATES)
     except jinja2.TemplateError as exc:

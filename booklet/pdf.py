@@ -232,8 +232,10 @@ def write_layout(layout: Layout, *, image_dpi: int | None = None) -> bytes:
     options: dict[str, Any] = {}
     if image_dpi:
         options.update(dpi=image_dpi, optimize_images=True)
+    # pdf_tags: WeasyPrint tags PDF/UA by itself but PDF/X only when asked; a press
+    # file keeps the edition's structure (reading order, headings, alt text) too.
     return layout.document.write_pdf(
-        pdf_variant=layout.variant, pdf_identifier=identifier.encode(),
+        pdf_variant=layout.variant, pdf_identifier=identifier.encode(), pdf_tags=True,
         custom_metadata=False, finisher=_stable_document_id(
             identifier, right_to_left=bool(RTL_ROOT.search(layout.html[:2000]))), **options)
 

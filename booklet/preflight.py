@@ -16,6 +16,7 @@ runs them over ``dist/``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import struct
@@ -37,6 +38,9 @@ FURNITURE_ZONE = 0.09  # header/footer: the top and bottom 9 % of the page
 DISPLAY_PT = 48.0  # larger text is display type (the DRAFT mark), not body
 MIN_FULL = 1 / 3  # a body page less full than this is a hole
 SIZE_TOLERANCE = 0.05
+CONTRAST_TARGET = 7.0  # the theme's aim for all text (DESIGN.md; WCAG 2 AAA)
+CONTRAST_FLOOR = 4.5  # below this, text is hard to read for many (WCAG 2 AA)
+PAPER: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
 # ---------------------------------------------------------------------------
 # Reading the PDF: text runs with their size, place and font
@@ -57,6 +61,38 @@ class Run:
     mcid: int | None
     glyph0: bool = False  # draws glyph 0 (.notdef): an empty box on paper
     scale: float = 1.0  # the CTM's scale: text inside a scaled drawing (an SVG) differs
+    colour: RGB | None = None  # its fill colour; None when invisible or not a plain colour
+    alpha: float = 1.0
+    layer: int = 0  # how many fills of its page were painted before it (what lies under it)
+    decoration: bool = False  # the DRAFT mark's letters: meant to be faint
+
+
+RGB = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class Fill:
+    """A filled shape or an image as painted: what text drawn later may sit on."""
+
+    box: tuple[float, float, float, float]  # its extent, clipped: x0, y0, x1, y1
+    outlines: tuple[tuple[tuple[float, float], ...], ...]  # subpaths (curves by their points)
+    even_odd: bool
+    colour: RGB | None  # None: an image (its colours are read from pixels)
+    alpha: float = 1.0
+
+    def covers(self, x: float, y: float) -> bool:
+        x0, y0, x1, y1 = self.box
+        if not (x0 <= x <= x1 and y0 <= y <= y1):
+            return False
+        if self.colour is None:
+            return True  # an image covers its box
+        winding = crossings = 0
+        for outline in self.outlines:
+            for (ax, ay), (bx, by) in zip(outline, outline[1:] + outline[:1], strict=False):
+                if (ay <= y) != (by <= y) and x < ax + (y - ay) * (bx - ax) / (by - ay):
+                    crossings += 1
+                    winding += 1 if by > ay else -1
+        return bool(crossings % 2) if self.even_odd else winding != 0
 
 
 @dataclass
@@ -165,6 +201,51 @@ def _apply(m: tuple, x: float, y: float) -> tuple[float, float]:
 
 
 IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+DRAFT_FORM_KEY = "/BookletDraft"  # marks the DRAFT stamp's form (booklet/pdf.py)
+_COLOUR_OPERATORS = frozenset(("g", "rg", "k", "cs", "sc", "scn"))
+
+
+def _extent(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _intersect(a: tuple | None, b: tuple | None) -> tuple | None:
+    """The overlap of two boxes (None stands for no limit); None again when empty."""
+    if a is None or b is None:
+        return b if a is None else a
+    box = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    return box if box[0] <= box[2] and box[1] <= box[3] else (box[0], box[1], box[0], box[1])
+
+
+def _components(name: str, resources: Any) -> int:
+    """Colour components of a colour space, 0 for one not measured (Pattern, Separation)."""
+    device = {"/DeviceGray": 1, "/DeviceRGB": 3, "/DeviceCMYK": 4, "/CalGray": 1,
+              "/CalRGB": 3}
+    if name in device:
+        return device[name]
+    space = resources.get("/ColorSpace", {}).get(name) if resources is not None else None
+    try:
+        if space is not None and str(space[0]) == "/ICCBased":
+            return int(space[1].get("/N", 0)) if int(space[1].get("/N", 0)) in (1, 3, 4) else 0
+        if space is not None and str(space[0]) in device:
+            return device[str(space[0])]
+    except (TypeError, IndexError, KeyError, ValueError):
+        pass
+    return 0
+
+
+def _device_rgb(values: list[float]) -> RGB | None:
+    """Gray, RGB or CMYK values as the RGB a viewer shows (CMYK naively, as on screen)."""
+    values = [min(max(v, 0.0), 1.0) for v in values]
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    if len(values) == 3:
+        return values[0], values[1], values[2]
+    if len(values) == 4:
+        c, m, y, k = values
+        return (1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k)
+    return None
 
 
 class _PageReader:
@@ -182,8 +263,10 @@ class _PageReader:
         self.marks: list[tuple[float, float, float, float]] = []  # boxes of paths, images
         self.font_names: set[str] = set()
         self.unembedded: set[str] = set()
+        self.fills: list[Fill] = []
 
-    def read(self, content: Any, resources: Any, ctm: tuple = IDENTITY, depth: int = 0) -> None:
+    def read(self, content: Any, resources: Any, ctm: tuple = IDENTITY, depth: int = 0,
+             inherited: dict | None = None) -> None:
         import pikepdf
 
         if depth > 8:
@@ -191,12 +274,27 @@ class _PageReader:
         stack: list[tuple] = []
         mcids: list[int | None] = []
         state = {"ctm": ctm, "font": None, "size": 0.0, "tc": 0.0, "tw": 0.0, "th": 1.0,
-                 "tl": 0.0, "rise": 0.0}
+                 "tl": 0.0, "rise": 0.0, "tr": 0, "fill": (0.0, 0.0, 0.0), "space": 3,
+                 "ca": 1.0, "clip": None, "decoration": False}
+        if inherited:
+            state.update({k: inherited[k] for k in ("fill", "space", "ca", "clip", "tr",
+                                                    "decoration")})
         tm = lm = IDENTITY
         path_points: list[tuple[float, float]] = []
+        outlines: list[list[tuple[float, float]]] = []
+        clip_next = False
         for operands, operator in pikepdf.parse_content_stream(content):
             op = str(operator)
-            if op == "q":
+            if op in _COLOUR_OPERATORS:
+                self._colour(op, operands, state, resources)
+            elif op == "gs":
+                ext = resources.get("/ExtGState", {}).get(str(operands[0])) \
+                    if resources is not None else None
+                if ext is not None and "/ca" in ext:
+                    state["ca"] = float(ext.ca)
+            elif op == "Tr":
+                state["tr"] = int(operands[0])
+            elif op == "q":
                 stack.append(dict(state))
             elif op == "Q" and stack:
                 state = stack.pop()
@@ -247,30 +345,90 @@ class _PageReader:
                 if op == "re":
                     x, y, w, h = values
                     path_points += [(x, y), (x + w, y + h)]
+                    outlines.append([(x, y), (x + w, y), (x + w, y + h), (x, y + h)])
                 else:
-                    path_points += list(zip(values[::2], values[1::2], strict=False))
-            elif op in ("S", "s", "f", "F", "f*", "B", "B*", "b", "b*"):
-                self._mark([_apply(state["ctm"], x, y) for x, y in path_points])
-                path_points = []
-            elif op == "n":
-                path_points = []
+                    points = list(zip(values[::2], values[1::2], strict=False))
+                    path_points += points
+                    if op == "m" or not outlines:
+                        outlines.append([])
+                    outlines[-1] += points
+            elif op in ("W", "W*"):
+                clip_next = True
+            elif op in ("S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "n"):
+                ctm_now = state["ctm"]
+                if op != "n":
+                    self._mark([_apply(ctm_now, x, y) for x, y in path_points])
+                if op[0] in "fFBb" and path_points:
+                    self._fill([[_apply(ctm_now, x, y) for x, y in o] for o in outlines if o],
+                               op.endswith("*"), state)
+                if clip_next and path_points:
+                    state["clip"] = _intersect(state["clip"],
+                                               _extent([_apply(ctm_now, x, y)
+                                                        for x, y in path_points]))
+                path_points, outlines, clip_next = [], [], False
             elif op == "INLINE IMAGE":
-                self._mark([_apply(state["ctm"], x, y) for x in (0, 1) for y in (0, 1)])
+                self._image(state)
+            elif op == "sh":  # a gradient over the clipped area: read from pixels
+                self._picture(state["clip"] or (-1e6, -1e6, 1e6, 1e6))
             elif op == "Do" and resources is not None:
                 xobject = resources.get("/XObject", {}).get(str(operands[0]))
                 if xobject is None:
                     continue
                 if xobject.get("/Subtype") == "/Image":
-                    self._mark([_apply(state["ctm"], x, y) for x in (0, 1) for y in (0, 1)])
+                    self._image(state)
                 elif xobject.get("/Subtype") == "/Form":
                     matrix = tuple(float(v) for v in xobject.get("/Matrix", IDENTITY))
+                    inner = dict(state, decoration=state["decoration"]
+                                 or bool(xobject.get(DRAFT_FORM_KEY)))
                     self.read(xobject, xobject.get("/Resources", resources),
-                              _multiply(matrix, state["ctm"]), depth + 1)
+                              _multiply(matrix, state["ctm"]), depth + 1, inner)
 
     def _mark(self, points: list[tuple[float, float]]) -> None:
         if points:
-            xs, ys = [x for x, _ in points], [y for _, y in points]
-            self.marks.append((min(xs), min(ys), max(xs), max(ys)))
+            self.marks.append(_extent(points))
+
+    def _image(self, state: dict) -> None:
+        corners = [_apply(state["ctm"], x, y) for x in (0, 1) for y in (0, 1)]
+        self._mark(corners)
+        box = _intersect(state["clip"], _extent(corners))
+        if box is not None:
+            self._picture(box)
+
+    def _picture(self, box: tuple[float, float, float, float]) -> None:
+        """An image, gradient or pattern: its colours are read from pixels when text is on it."""
+        if box[2] - box[0] >= 1 and box[3] - box[1] >= 1:
+            self.fills.append(Fill(box, (), False, None))
+
+    def _fill(self, outlines: list[list[tuple[float, float]]], even_odd: bool,
+              state: dict) -> None:
+        if state["ca"] <= 0.0 or not outlines:
+            return
+        box = _intersect(state["clip"], _extent([p for o in outlines for p in o]))
+        if box is None or box[2] - box[0] < 1 or box[3] - box[1] < 1:
+            return  # a rule or a hairline: nothing text sits on
+        if state["fill"] is None:
+            self._picture(box)  # a pattern or a colour space not measured: read its pixels
+            return
+        self.fills.append(Fill(box, tuple(tuple(o) for o in outlines), even_odd,
+                               state["fill"], state["ca"]))
+
+    def _colour(self, op: str, operands: Any, state: dict, resources: Any) -> None:
+        """Follow the fill colour (the stroke colour does not colour text)."""
+        import pikepdf
+
+        values = [float(v) for v in operands if not isinstance(v, pikepdf.Name)]
+        if op == "cs":
+            state["space"] = _components(str(operands[0]), resources)
+            state["fill"] = (0.0, 0.0, 0.0) if state["space"] else None  # black at first
+        elif op == "g":
+            state["fill"], state["space"] = _device_rgb(values), 1
+        elif op == "rg":
+            state["fill"], state["space"] = _device_rgb(values), 3
+        elif op == "k":
+            state["fill"], state["space"] = _device_rgb(values), 4
+        elif op in ("sc", "scn"):
+            ok = state["space"] and len(values) == state["space"] == len(operands)
+            state["fill"] = _device_rgb(values) if ok else None
 
     def _font(self, font: Any) -> _Font:
         key = font.objgen if font.objgen != (0, 0) else id(font)
@@ -314,6 +472,7 @@ class _PageReader:
                 text.append(chars or "")
         end = _multiply((1, 0, 0, 1, advance, 0), start)
         render = _multiply(start, state["ctm"])
+        visible = state["tr"] not in (3, 7)  # 3: invisible (an OCR layer), 7: clip only
         x0, y = _apply(render, 0, state["rise"])
         x1, _ = _apply(_multiply(end, state["ctm"]), 0, state["rise"])
         # The type size as printed: the text matrix times the CTM, vertical scale.
@@ -321,7 +480,9 @@ class _PageReader:
         if font is not None:
             self.runs.append(Run(self.number, "".join(text), min(x0, x1), max(x0, x1), y,
                                  round(printed, 2), font.name, mcid, glyph0,
-                                 round(math.hypot(state["ctm"][0], state["ctm"][1]), 4)))
+                                 round(math.hypot(state["ctm"][0], state["ctm"][1]), 4),
+                                 state["fill"] if visible else None, state["ca"],
+                                 len(self.fills), state["decoration"]))
         return end
 
 
@@ -852,6 +1013,168 @@ def check_boxes(doc: Document) -> Iterator[Problem]:
                                f"box (within {SAFE_MARGIN_MM:g} mm of the trimmed edge or "
                                "beyond)", page.number, hint="shorten it or allow it to wrap")
                 break
+
+
+# --- contrast -----------------------------------------------------------------
+
+
+def luminance(rgb: RGB) -> float:
+    """WCAG 2 relative luminance of an sRGB colour (components 0-1)."""
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: RGB, b: RGB) -> float:
+    """WCAG 2 contrast ratio of two colours, from 1 (none) to 21 (black on white)."""
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def grey(rgb: RGB) -> RGB:
+    """What an office laser printer makes of a colour: its luma (Rec. 601), as grey."""
+    value = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+    return value, value, value
+
+
+def _hex(rgb: RGB) -> str:
+    return "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
+
+
+def _blend(top: RGB, alpha: float, under: RGB) -> RGB:
+    if alpha >= 1:
+        return top
+    return tuple(alpha * t + (1 - alpha) * u for t, u in zip(top, under, strict=True))
+
+
+class _Grounds:
+    """The colour under a point of a page at a moment of its painting.
+
+    The page's fills are indexed by bands of height so a point is tested
+    against the few shapes near it; an image under the text is read from
+    pixels (the page rendered once, at 72 dpi).
+    """
+
+    BAND = 24.0
+
+    def __init__(self, doc: Document, number: int):
+        self.doc, self.number = doc, number
+        self.fills = doc.pages[number - 1].fills
+        self.bands: dict[int, list[int]] = {}
+        for index, fill in enumerate(self.fills):
+            for band in range(int(fill.box[1] // self.BAND), int(fill.box[3] // self.BAND) + 1):
+                self.bands.setdefault(band, []).append(index)
+        self._pixels = None
+
+    def at(self, x: float, y: float, layer: int, run: Run) -> RGB:
+        colour = PAPER
+        for index in self.bands.get(int(y // self.BAND), ()):
+            if index >= layer:
+                break
+            fill = self.fills[index]
+            if fill.covers(x, y):
+                colour = self._picture(run) if fill.colour is None else \
+                    _blend(fill.colour, fill.alpha, colour)
+        return colour
+
+    def _picture(self, run: Run) -> RGB:
+        """The picture's colour just above and below a line of text, where no letter is."""
+        if self._pixels is None:
+            import pypdfium2
+
+            document = pypdfium2.PdfDocument(str(self.doc.path))
+            try:
+                page = document[self.number - 1]
+                left, _bottom, _right, top = page.get_cropbox()
+                self._pixels = (page.render(scale=1).to_pil().convert("RGB"), left, top)
+            finally:
+                document.close()
+        image, left, top = self._pixels
+        samples = []
+        for y in (run.y + run.size * 0.95, run.y - run.size * 0.35):
+            for step in range(9):
+                x = run.x0 + (run.x1 - run.x0) * step / 8
+                px, py = round(x - left), round(top - y)
+                if 0 <= px < image.width and 0 <= py < image.height:
+                    samples.append(image.getpixel((px, py)))
+        if not samples:
+            return PAPER
+        middle = len(samples) // 2
+        return tuple(sorted(s[i] for s in samples)[middle] / 255 for i in range(3))
+
+
+@functools.lru_cache(maxsize=256)
+def _rounded(rgb: RGB) -> RGB:
+    return round(rgb[0], 3), round(rgb[1], 3), round(rgb[2], 3)
+
+
+@functools.lru_cache(maxsize=256)
+def _pair_contrast(pair: tuple[RGB, RGB]) -> float:
+    return contrast_ratio(*pair)
+
+
+def _contrast_level(ratio: float) -> str | None:
+    if ratio < CONTRAST_FLOOR - 0.005:
+        return ERROR
+    if ratio < CONTRAST_TARGET - 0.005:
+        return WARNING
+    return None
+
+
+@check("contrast", "print", ("contrast-low", "contrast-low-grey"))
+def check_contrast(doc: Document) -> Iterator[Problem]:
+    """Text against what is painted under it: 7:1 wanted, 4.5:1 at least, in colour and grey.
+
+    The text's fill colour is set against the colour actually under it (the
+    page's filled shapes painted before it, their transparency, or the pixels
+    of an image), measured at three points along each run. Below 4.5:1 (WCAG
+    AA) is an error; below the theme's 7:1 target (WCAG AAA) a warning. The
+    same again for the greys an office laser printer makes of both colours.
+    Each distinct pair of colours is reported once, with its first page.
+    The DRAFT mark and lettering inside pictures are not text to read.
+    """
+    pairs: dict[tuple[RGB, RGB], list[Run]] = {}
+    for page in doc.pages:
+        grounds = None
+        for run in page.runs:
+            if run.colour is None or run.decoration or not run.text.strip() \
+                    or run.size >= DISPLAY_PT or doc.artwork(run):
+                continue
+            grounds = grounds or _Grounds(doc, page.number)
+            y = run.y + run.size * 0.3
+            under = {grounds.at(run.x0 + (run.x1 - run.x0) * f, y, run.layer, run)
+                     for f in (0.1, 0.5, 0.9)}
+            keys = {(_rounded(_blend(run.colour, run.alpha, ground)), _rounded(ground))
+                    for ground in under}
+            worst = min(keys, key=_pair_contrast) if len(keys) > 1 else keys.pop()
+            pairs.setdefault(worst, []).append(run)
+    for (ink, ground), runs in sorted(pairs.items(), key=lambda item: item[1][0].page):
+        ratio = contrast_ratio(ink, ground)
+        grey_ratio = contrast_ratio(grey(ink), grey(ground))
+        level, grey_level = _contrast_level(ratio), _contrast_level(grey_ratio)
+        first = runs[0]
+        pages = _pages(sorted({r.page for r in runs}))
+        count = f"{len(runs)} run(s) of text in these colours, on page(s) {pages}"
+        hint = ("darken the text or lighten what is under it in the theme or "
+                "styles/custom.css")
+        if level:
+            yield _problem(doc, "contrast-low", level,
+                           f"text {_short(first.text)!r} in {_hex(ink)} on {_hex(ground)} has "
+                           f"a contrast of {ratio:.1f}:1, under the "
+                           f"{CONTRAST_FLOOR if level == ERROR else CONTRAST_TARGET:g}:1 "
+                           f"{'minimum' if level == ERROR else 'target'} ({count})",
+                           first.page, hint=hint)
+        if grey_level and (not level or (grey_level == ERROR and level == WARNING)):
+            yield _problem(doc, "contrast-low-grey", grey_level,
+                           f"printed in grey, text {_short(first.text)!r} in "
+                           f"{_hex(grey(ink))} on {_hex(grey(ground))} (from {_hex(ink)} on "
+                           f"{_hex(ground)}) has a contrast of {grey_ratio:.1f}:1, under the "
+                           f"{CONTRAST_FLOOR if grey_level == ERROR else CONTRAST_TARGET:g}:1 "
+                           f"{'minimum' if grey_level == ERROR else 'target'} ({count})",
+                           first.page, hint="choose colours whose greys differ as well: "
+                           + hint)
 
 
 # --- layout (issue 12) ------------------------------------------------------------

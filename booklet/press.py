@@ -142,7 +142,9 @@ def _add_slug_and_marks(pdf, page, registration) -> None:
     resources.ColorSpace.BookletAll = registration
     # The page's own drawing keeps its graphics state to itself; marks come after.
     page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
-    page.contents_add(pikepdf.Stream(pdf, b"Q\n" + _marks(trim, bleed_pt)))
+    # Marked as an artifact: not part of the tagged content a reader's software reads.
+    page.contents_add(pikepdf.Stream(pdf, b"Q\n/Artifact BMC\n" + _marks(trim, bleed_pt)
+                                     + b"\nEMC\n"))
 
 
 def _attach_output_intent(pdf, intent: OutputIntent) -> None:

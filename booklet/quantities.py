@@ -255,11 +255,14 @@ def quantity_problems(source: str, translation: str, language: str,
                                 f"{other.describe()} ({other.comparison or 'no sign'})")
         else:
             missing.append(quantity)
+    from booklet.i18n import source_name
+
+    named = source_name(source_language)
     excused = list(as_words)
     for value in dict.fromkeys(as_words):
         if not any(value in q.values and _comparable(q, tablets) == "count" and not q.comparison
                    for q in english):
-            problems.append(f"'booklet: number-as-word {value}' but the English has no bare "
+            problems.append(f"'booklet: number-as-word {value}' but the {named} has no bare "
                             f"number {value}; remove that translator comment")
     for quantity in list(missing):
         value = next((v for v in excused if v in quantity.values), None)
@@ -270,7 +273,7 @@ def quantity_problems(source: str, translation: str, language: str,
     added = [q for q in remaining if not any(
         e.values & q.values and _comparable(e, tablets) == _comparable(q, tablets)
         and e.comparison == q.comparison for e in english)]  # not the same said twice
-    for found, what in ((missing, "of the English missing"), (added, "not in the English")):
+    for found, what in ((missing, f"of the {named} missing"), (added, f"not in the {named}")):
         values = sorted({min(q.values) for q in found}, key=float)
         if values:
             problems.append(f"number{'s' if len(values) > 1 else ''} {', '.join(values)} "
@@ -303,6 +306,8 @@ def reordered_entries(path: Path, source_language: str = "en") -> list[str]:
     Bare numbers in another order than the English, numbers written as words
     (by a translator comment), and digits of a script the language does not use.
     """
+    from booklet.i18n import source_name
+
     if not path.is_file():
         return []
     from babel.messages.pofile import read_po
@@ -322,7 +327,7 @@ def reordered_entries(path: Path, source_language: str = "en") -> list[str]:
                            f"(# booklet: number-as-word {value}); read it: {short!r}")
         if reordered(message.id, message.string, language, source_language):
             entries.append(f"{path}:{message.lineno}: numbers in another order than the "
-                           f"English; read it: {short!r}")
+                           f"{source_name(source_language)}; read it: {short!r}")
         foreign = foreign_digits(message.string, language)
         if foreign:
             entries.append(f"{path}:{message.lineno}: warning: digits of a script {language} "

@@ -223,11 +223,21 @@ def safe_format(text: str, values: dict) -> str:
 
 
 def _environment(project: Project, translations: gettext_module.NullTranslations):
-    """A sandboxed Jinja environment: a project's template cannot reach Python.
+    """The handout's templates: the project's own first, then the theme's."""
+    return sandboxed_environment([project.root / "templates", theme_dir() / "templates"],
+                                 translations)
+
+
+def sandboxed_environment(search_path: list[Path],
+                          translations: gettext_module.NullTranslations, *,
+                          escape_strings: bool = True):
+    """A sandboxed Jinja environment: the one way booklet fills a template.
 
     Templates come from the project (a clinic's override) and translated
     strings from its catalogs: neither may run code, read files or format
-    with anything but {name} placeholders.
+    with anything but {name} placeholders (``.format`` goes to safe_format).
+    The handout and the email templates both use it; `.html` templates are
+    escaped, and templates made from strings too unless `escape_strings` is off.
     """
     import jinja2
     import jinja2.sandbox
@@ -251,10 +261,9 @@ def _environment(project: Project, translations: gettext_module.NullTranslations
 
             return wrapper
 
-    loader = jinja2.FileSystemLoader([str(project.root / "templates"),
-                                      str(theme_dir() / "templates")])
+    loader = jinja2.FileSystemLoader([str(path) for path in search_path])
     env = HandoutEnvironment(loader=loader, autoescape=jinja2.select_autoescape(
-        enabled_extensions=("html",), default_for_string=True),
+        enabled_extensions=("html",), default_for_string=escape_strings),
         extensions=["jinja2.ext.i18n"], undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_translations(translations, newstyle=False)

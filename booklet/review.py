@@ -408,4 +408,4 @@ def reorder_entries(project: Project, language: str) -> list[str]:
         from booklet.quantities import reordered_entries
     except ImportError:  # pragma: no cover
         return []
-    return reordered_entries(catalog_path(project, language))
+    return reordered_entries(catalog_path(project, language), project.source_language)

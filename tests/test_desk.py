@@ -686,3 +686,91 @@ def test_record_filters_are_checked(client):
     assert 'id="since-error"' in html and "Use a date like 2026-11-27." in html
     assert 'id="handout-error"' in html
     assert client.get("/record.csv", query_string={"until": "tomorrow"}).status_code == 422
+
+
+# -- jobs outlive the desk ------------------------------------------------------------
+
+_CRASHING_DESK = """
+import sys, time
+from pathlib import Path
+from booklet.desk import create_app
+from booklet.desk.jobs import DONE, RUNNING
+
+root, users, cache = (Path(p) for p in sys.argv[1:4])
+app = create_app([root], users, cache_dir=cache)
+board = app.extensions["booklet_desk"].board
+slug = next(iter(app.extensions["booklet_desk"].roots))
+
+def work(job):
+    board.update(job, 0, DONE, "12 pages")
+    board.update(job, 1, RUNNING)
+    print(job.id, flush=True)
+    time.sleep(600)  # killed here, in the middle of the second edition
+
+board.submit("rebuild", "Nurse Ana", slug, ["en a4", "es a4", "es screen"], work)
+time.sleep(600)
+"""
+
+
+def test_a_job_under_way_when_the_desk_dies_shows_as_interrupted_after_restart(
+        project_copy, users_file, tmp_path):
+    """A desk process killed (SIGKILL) mid-rebuild; a new desk on the same handout."""
+    import signal
+    import subprocess
+    import sys
+
+    desk = subprocess.Popen([sys.executable, "-c", _CRASHING_DESK, str(project_copy),
+                             str(users_file), str(tmp_path / "cache")],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        job_id = desk.stdout.readline().strip()
+        assert job_id, "the first desk did not start its job"
+    finally:
+        desk.send_signal(signal.SIGKILL)
+        desk.wait(30)
+        desk.stdout.close()
+    store = project_copy / "mail" / "desk-jobs.sqlite3"
+    assert store.is_file() and store.stat().st_mode & 0o077 == 0  # names recipients
+
+    restarted = make_app(project_copy, users_file)
+    try:
+        job = restarted.extensions["booklet_desk"].board.get(job_id)
+        assert job is not None and job.state == "interrupted" and job.finished
+        assert [(s.label, s.state, s.detail) for s in job.steps] == [
+            ("en a4", "done", "12 pages"), ("es a4", "interrupted", ""),
+            ("es screen", "unstarted", "")]
+        client = restarted.test_client()
+        assert sign_in(client).status_code == 303
+        page = text_of(client.get(f"/jobs/{job_id}").text)
+        assert "Interrupted: the desk stopped while this was under way. 1 of 3 finished" \
+            in page
+        assert "en a4 done 12 pages" in page and "es a4 interrupted" in page
+        assert "es screen not started" in page
+        data = client.get(f"/jobs/{job_id}.json").get_json()
+        assert data["state"] == "interrupted" and data["finished"]
+        assert job_id in client.get(f"/h/{SLUG}").text  # listed with the handout's jobs
+    finally:
+        restarted.extensions["booklet_desk"].board.shutdown()
+    # And again: an interrupted job stays as it was, nothing is lost or re-run.
+    again = make_app(project_copy, users_file)
+    try:
+        assert again.extensions["booklet_desk"].board.get(job_id).steps[0].detail == "12 pages"
+    finally:
+        again.extensions["booklet_desk"].board.shutdown()
+
+
+def test_finished_jobs_are_kept_with_their_outcome(project_copy, users_file):
+    from booklet.desk.jobs import DONE
+
+    first = make_app(project_copy, users_file)
+    board = first.extensions["booklet_desk"].board
+
+    def work(job):
+        board.update(job, 0, DONE, "3 pages")
+        return "ok"
+
+    job = board.submit("rebuild", "Nurse Ana", SLUG, ["en a4"], work)
+    wait_for(first, job.id)
+    board.shutdown()
+    kept = make_app(project_copy, users_file).extensions["booklet_desk"].board.get(job.id)
+    assert kept.state == "done" and kept.steps[0].detail == "3 pages"

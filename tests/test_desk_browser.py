@@ -11,12 +11,9 @@ Set BOOKLET_DESK_SCREENSHOTS=DIR to also save the README's screenshots there.
 
 from __future__ import annotations
 
-import asyncio
-import email
 import os
 import shutil
 import threading
-from email import policy
 from pathlib import Path
 
 import pytest
@@ -37,47 +34,10 @@ FAMILY = "familia.garcia@example.org"
 SHOTS = os.environ.get("BOOKLET_DESK_SCREENSHOTS")
 
 
-class Mailbox:
-    """A plain SMTP server on 127.0.0.1, port 0, in its own event loop thread."""
-
-    def __init__(self) -> None:
-        from aiosmtpd.smtp import SMTP
-
-        self.messages: list[email.message.EmailMessage] = []
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-        async def start():
-            return await self.loop.create_server(lambda: SMTP(self, hostname="relay.test"),
-                                                 "127.0.0.1", 0)
-
-        self.server = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 2.0.0 Message accepted"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if address in str(m["To"])]
-
-    def close(self) -> None:
-        async def stop():
-            self.server.close()
-            await self.server.wait_closed()
-
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
 @pytest.fixture(scope="module")
-def mailbox():
-    box = Mailbox()
-    yield box
-    box.close()
+def mailbox(smtp_server):
+    """A plain SMTP server on loopback (conftest's shared one), for the whole module."""
+    return smtp_server()
 
 
 @pytest.fixture(scope="module")

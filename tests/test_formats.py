@@ -26,6 +26,8 @@ from pypdf import PdfReader
 from booklet import press
 from booklet.build import build_all, build_edition
 from booklet.errors import BookletError
+from booklet.preflight import contrast_ratio as _contrast
+from booklet.preflight import grey as _grey
 from booklet.project import FORMATS, load_project, theme_dir
 from booklet.render import Edition, is_rtl
 
@@ -503,24 +505,6 @@ def test_grayscale_keeps_banding_and_boxes_apart(built):
 
 # --- colours -------------------------------------------------------------------
 
-def _luminance(rgb: tuple[float, float, float]) -> float:
-    def linear(c: float) -> float:
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (linear(c) for c in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def _contrast(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
-    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-def _grey(rgb: tuple[float, float, float]) -> tuple[float, float, float]:
-    """What an office laser printer makes of a colour: its luma, as grey."""
-    value = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
-    return value, value, value
-
-
 def _stylesheet_rules(path: Path):
     """(selector, {property: value tokens}) for each style rule of a stylesheet."""
     rules = tinycss2.parse_stylesheet(path.read_text(), skip_comments=True,
@@ -603,6 +587,19 @@ def test_theme_colour_pairs_reach_7_to_1_in_colour_and_in_grey(fmt):
     for ground in surfaces[1:]:
         if ground != white:
             assert _grey(white)[0] - _grey(ground)[0] >= 0.03, ground
+
+
+@pytest.mark.parametrize("edition", EDITIONS, ids=_ids)
+def test_every_edition_passes_the_contrast_preflight(built, edition):
+    """What the theme's CSS promises (above), the written PDF keeps: no text under 7:1."""
+    from booklet.preflight import CHECKS, Document
+
+    contrast = next(c for c in CHECKS if c.name == "contrast")
+    doc = Document(built[edition].path, Edition(*edition))
+    try:
+        assert list(contrast.function(doc)) == []
+    finally:
+        doc.close()
 
 
 def test_link_glossary_links_each_term_once_outside_headings_and_links():

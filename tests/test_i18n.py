@@ -970,6 +970,62 @@ def test_a_block_the_segmenter_does_not_know_is_an_error_with_its_line(
         i18n.extract(load_project(root))
 
 
+# --- the source language comes from booklet.toml ---------------------------------
+
+
+def _spanish_source(tmp_path: Path) -> Path:
+    """The minimal fixture written in Spanish (source_language = "es"), translated to English."""
+    root = tmp_path / "fuente"
+    shutil.copytree(PROJECTS / "minimal", root)
+    config = root / "booklet.toml"
+    config.write_text(config.read_text().replace('source_language = "en"\nlanguages = ["en"]',
+                                                 'source_language = "es"\n'
+                                                 'languages = ["es", "en"]'))
+    (root / "chapters" / "01-cuts.md").write_text(
+        "---\ntitle: Cuidar un corte\n---\n\nLave el corte 2 veces al día con agua limpia.\n"
+        "\n::: table dressings\n\nCambie la tirita cada día.\n")
+    return root
+
+
+def test_catalog_checks_take_the_source_language_from_booklet_toml(tmp_path: Path):
+    root = _spanish_source(tmp_path)
+    project = load_project(root)
+    assert project.source_language == "es"
+    po = catalog_path(project, "en")
+    assert i18n.update(project)[1:] == [po]  # the template, then one catalog: English
+    source = "Lave el corte 2 veces al día con agua limpia."
+    lines = _set_translations(po, "en", {source: "Wash the cut 3 times a day with clean water."})
+    with pytest.raises(BookletError) as caught:
+        i18n.localize(load_project(root), "en")
+    spanish = Locale.parse("es").get_language_name("en")  # what Babel calls it
+    assert spanish != "English"
+    message = str(caught.value)
+    assert f"{po}:{lines[source]}: number 2 of the {spanish} missing" in message
+    assert f"({spanish} at chapters/01-cuts.md:" in message
+    assert message.endswith(f"to show the {spanish} until it is fixed.")
+    # The Spanish edition is the source: no catalog, nothing to check.
+    assert i18n.localize(load_project(root), "es").language == "es"
+
+
+def test_parity_names_the_source_language():
+    spanish = Locale.parse("es").get_language_name("en")
+    assert i18n.parity_problems("Tome 10 mL", "Take 100 mL", "en",
+                                source_language="es") == [
+        f"number 10 of the {spanish} missing (a dose, a percent or a count must not change)",
+        f"number 100 not in the {spanish} (a dose, a percent or a count must not change)"]
+
+
+@pytest.mark.parametrize("value", ['"english"', "5", '"en_US!"'])
+def test_a_bad_source_language_is_one_clear_error(tmp_path: Path, value: str):
+    root = tmp_path / "bad"
+    shutil.copytree(PROJECTS / "minimal", root)
+    config = root / "booklet.toml"
+    config.write_text(config.read_text().replace('source_language = "en"',
+                                                 f"source_language = {value}"))
+    with pytest.raises(BookletError, match=r"source_language.*BCP 47 language tag"):
+        load_project(root)
+
+
 WASH = ("Wash your hands for 20 seconds before you touch the line. Read **the leaflet** on "
         "[our website](https://example.org/lines) for pictures.[^1]")
 # Fixture text (not medical content): the 20 written as a word.

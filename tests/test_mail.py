@@ -7,17 +7,14 @@ each test works on its own copy of that built project.
 
 from __future__ import annotations
 
-import asyncio
 import email
 import hashlib
 import json
 import os
 import shutil
 import signal
-import ssl
 import subprocess
 import sys
-import threading
 import time
 from email import policy
 from pathlib import Path
@@ -37,6 +34,8 @@ from booklet.mail import (
     send_report,
 )
 from booklet.project import load_mail_settings, load_project
+
+from conftest import Mailbox
 
 PROJECTS = Path(__file__).resolve().parent / "projects"
 PASSWORD = "s3cret-Horse-battery-9431"
@@ -84,80 +83,12 @@ def add_mail(root: Path, table: str) -> None:
 # ---------------------------------------------------------------------------
 
 
-class Mailbox:
-    """The server's side: every message it accepted, and scripted replies per recipient."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-        self.rcpt_replies: dict[str, list[str]] = {}  # address -> replies before accepting
-        self.on_data = None
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        replies = self.rcpt_replies.get(address)
-        if replies:
-            return replies.pop(0)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        if self.on_data:
-            self.on_data(envelope)
-        return "250 2.0.0 Message accepted"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [email.message_from_bytes(content, policy=policy.default)
-                for _, rcpts, content in self.messages if address in rcpts]
-
-
 def _authenticate(server, session, envelope, mechanism, auth_data):
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     ok = isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode() \
         and auth_data.password == PASSWORD.encode()
     return AuthResult(success=ok, handled=False)  # handled=False: the server replies 535
-
-
-class SmtpServer:
-    """STARTTLS on a plain port, or (implicit) TLS from the first byte."""
-
-    def __init__(self, cert, mailbox: Mailbox, *, implicit_tls: bool = False):
-        from aiosmtpd.smtp import SMTP
-
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        cert.configure_cert(context)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-        def factory():
-            if implicit_tls:  # aiosmtpd does not see TLS it did not start itself
-                return SMTP(mailbox, hostname="relay.test", authenticator=_authenticate,
-                            auth_required=True, auth_require_tls=False)
-            return SMTP(mailbox, hostname="relay.test", tls_context=context,
-                        require_starttls=True, authenticator=_authenticate,
-                        auth_required=True, enable_SMTPUTF8=True)
-
-        async def start():
-            return await self.loop.create_server(factory, "127.0.0.1", 0,
-                                                 ssl=context if implicit_tls else None)
-
-        self.server = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    def close(self) -> None:
-        async def stop():
-            self.server.close()
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await self.server.wait_closed()
-
-        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
 
 
 @pytest.fixture(scope="module")
@@ -168,12 +99,11 @@ def ca():
 
 
 @pytest.fixture
-def relay(ca):
-    mailbox = Mailbox()
-    server = SmtpServer(ca.issue_cert("127.0.0.1"), mailbox)
-    mailbox.port = server.port
+def relay(ca, smtp_server):
+    """The clinic's relay: STARTTLS required, then AUTH (conftest's shared server)."""
+    mailbox = smtp_server(cert=ca.issue_cert("127.0.0.1"), authenticator=_authenticate)
     yield mailbox
-    server.close()
+    mailbox.server.close()
 
 
 @pytest.fixture
@@ -297,9 +227,11 @@ def test_killed_mid_batch_then_run_again_sends_each_once(smtp_project: Path,
     assert all(len(relay.to(address)) == 1 for address in addresses)
 
 
-def test_a_certificate_for_another_host_is_refused(handout: Path, ca, monkeypatch):
-    mailbox = Mailbox()
-    server = SmtpServer(ca.issue_cert("mail.elsewhere.example"), mailbox)
+def test_a_certificate_for_another_host_is_refused(handout: Path, ca, monkeypatch,
+                                                    smtp_server):
+    mailbox = smtp_server(cert=ca.issue_cert("mail.elsewhere.example"),
+                          authenticator=_authenticate)
+    server = mailbox.server
     try:
         ca.cert_pem.write_to_path(str(handout / "relay-ca.pem"))
         add_mail(handout, f'host = "127.0.0.1"\nport = {server.port}\nuser = "{USER}"\n'
@@ -313,9 +245,10 @@ def test_a_certificate_for_another_host_is_refused(handout: Path, ca, monkeypatc
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-def test_implicit_tls_with_a_custom_ca(handout: Path, ca, monkeypatch):
-    mailbox = Mailbox()
-    server = SmtpServer(ca.issue_cert("127.0.0.1"), mailbox, implicit_tls=True)
+def test_implicit_tls_with_a_custom_ca(handout: Path, ca, monkeypatch, smtp_server):
+    mailbox = smtp_server(cert=ca.issue_cert("127.0.0.1"), implicit_tls=True,
+                          authenticator=_authenticate)
+    server = mailbox.server
     try:
         ca.cert_pem.write_to_path(str(handout / "relay-ca.pem"))
         add_mail(handout, f'host = "127.0.0.1"\nport = {server.port}\nsecurity = "tls"\n'
@@ -535,6 +468,26 @@ def test_international_addresses_go_out_encoded(smtp_project: Path, relay: Mailb
     (raw,) = [content for _, rcpts, content in relay.messages if "josé" in rcpts[0]]
     assert "To: Family 0 <josé@xn--exmple-cua.org>".encode() in raw
     assert len(relay.to("ana@xn--bcher-kva.example")) == 1
+
+
+def test_email_templates_fill_placeholders_as_the_handout_does(handout: Path):
+    """One safe way to fill a template: {name} only, a format spec is refused, not run."""
+    from booklet.mail import render_email
+
+    override = handout / "templates" / "email"
+    override.mkdir(parents=True)
+    for name in ("body.txt", "body.html"):
+        (override / name).write_text("{{ name }}\n")
+    subject = override / "subject.txt"
+    subject.write_text('{{ _("For {name}").format(name=name) }}\n')
+    assert render_email(load_project(handout), "es", {"name": "Ana"})[0] == "For Ana"
+    subject.write_text('{{ _("For {name:>99999999}").format(name=name) }}\n')
+    with pytest.raises(BookletError, match=r"template string 'For \{name:>99999999\}': only "
+                       "plain placeholders"):
+        render_email(load_project(handout), "es", {"name": "Ana"})
+    subject.write_text('{{ "{0}".format(name) }}\n')
+    with pytest.raises(BookletError, match=r"takes names only"):
+        render_email(load_project(handout), "es", {"name": "Ana"})
 
 
 def test_email_strings_are_extracted_for_translation(handout: Path):

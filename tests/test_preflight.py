@@ -54,12 +54,15 @@ def _plant(root: Path) -> None:
     (root / "chapters" / "03-exercises.md").write_text(
         "---\ntitle: Exercises\n---\n\nMove your fingers and your shoulder every day.\n\n"
         "![A drawing of finger exercises](../assets/tall.svg)\n\n"
-        "Do each exercise 10 times, 3 times a day.\n")
+        "Do each exercise *10 times*, **3 times a day**.\n")
     (root / "chapters" / "04-nurse-notes.md").write_text(
         "---\ntitle: Notes from your nurse\n---\n\n")  # an empty chapter
     css = root / "styles" / "custom.css"
     css.write_text(css.read_text() + "\n.footnote { font-size: 9pt; }\n"
-                   "h3 { margin-inline-start: -70mm; }\n")  # 9 pt notes; off the page
+                   "h3 { margin-inline-start: -70mm; }\n"  # 9 pt notes; off the page
+                   # Pale grey on white; black on a green that prints as a dark grey.
+                   ".chapter em { color: #999999; }\n"
+                   ".chapter strong { color: #000000; background: #00c000; }\n")
     config = root / "booklet.toml"
     config.write_text(config.read_text()
                       .replace("published = 2026-02-01", "published = 2020-02-01")
@@ -173,9 +176,85 @@ def test_empty_chapter_is_named(found, planted):
     assert problem.location.endswith(f"page {_page_of(planted[1], 'Notes from your nurse')}")
 
 
+def test_low_contrast_is_named_with_its_colours_and_page(found, planted):
+    from booklet.preflight import CONTRAST_FLOOR, contrast_ratio
+
+    problem = _one(found, "contrast-low")
+    assert problem.level == ERROR
+    ratio = contrast_ratio((0.6, 0.6, 0.6), (1.0, 1.0, 1.0))
+    assert problem.message.startswith(f"text '10 times' in #999999 on #ffffff has a contrast "
+                                      f"of {ratio:.1f}:1, under the {CONTRAST_FLOOR:g}:1")
+    assert problem.location.endswith(f"page {_page_of(planted[1], '10 times')}")
+
+
+def test_contrast_that_fails_only_in_grey_is_named(found, planted):
+    from booklet.preflight import contrast_ratio, grey
+
+    green = (0.0, 0xC0 / 255, 0.0)
+    assert contrast_ratio((0, 0, 0), green) >= 7  # fine on screen...
+    problem = _one(found, "contrast-low-grey")  # ...but not from an office printer
+    assert problem.level == ERROR
+    assert "'3 times a day'" in problem.message and "from #000000 on #00c000" in problem.message
+    assert f"{contrast_ratio(grey((0, 0, 0)), grey(green)):.1f}:1" in problem.message
+    assert problem.location.endswith(f"page {_page_of(planted[1], '3 times a day')}")
+
+
+def test_contrast_measures_what_is_painted_under_the_text(tmp_path):
+    """Tints, box rules drawn as rings, transparency and pictures, read from the file."""
+    import pikepdf
+
+    from booklet.preflight import Document, check_contrast
+
+    def page(content: bytes) -> Path:
+        pdf = pikepdf.new()
+        cmap = pdf.make_stream(b"begincmap 1 beginbfrange <20> <7e> <0020> endbfrange endcmap")
+        font = pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica,
+            FirstChar=32, Widths=[500] * 95, ToUnicode=cmap))
+        pdf.add_blank_page(page_size=(300, 300))
+        picture = pdf.make_stream(b"\x40", Type=pikepdf.Name.XObject,
+                                  Subtype=pikepdf.Name.Image, Width=1, Height=1,
+                                  ColorSpace=pikepdf.Name.DeviceGray, BitsPerComponent=8)
+        gradient = pikepdf.Dictionary(  # dark grey to darker, left to right
+            ShadingType=2, ColorSpace=pikepdf.Name.DeviceGray, Coords=[0, 0, 300, 0],
+            Function=pikepdf.Dictionary(FunctionType=2, Domain=[0, 1], C0=[0.3], C1=[0.2],
+                                        N=1))
+        pdf.pages[0].Resources = pikepdf.Dictionary(
+            Font=pikepdf.Dictionary(F1=font), XObject=pikepdf.Dictionary(Im=picture),
+            Shading=pikepdf.Dictionary(Sh=gradient),
+            ExtGState=pikepdf.Dictionary(Half=pikepdf.Dictionary(ca=0.5)))
+        pdf.pages[0].Contents = pdf.make_stream(content)
+        path = tmp_path / f"contrast-{len(list(tmp_path.glob('*.pdf')))}.pdf"
+        pdf.save(path)
+        return path
+
+    def problems(content: bytes) -> list[str]:
+        doc = Document(page(content), A4)
+        try:
+            return [f"{p.code} {p.level}" for p in check_contrast(doc)]
+        finally:
+            doc.close()
+
+    text = b"BT /F1 14 Tf 40 150 Td (Read me please) Tj ET"
+    assert problems(b"0.1 g " + text) == []
+    assert problems(b"0.45 g " + text) == ["contrast-low warning"]  # 5.6:1: under 7:1
+    # A dark tint under dark text; a ring (a box's rule) around the text is no background.
+    assert problems(b"0.3 g 20 130 200 50 re f 0 g " + text) == ["contrast-low error"]
+    assert problems(b"0 g 20 130 200 50 re 24 134 192 42 re f* 0.1 g " + text) == []
+    # The tint and the text both at half strength; a dark picture or gradient under the text.
+    assert problems(b"/Half gs 0.3 g 20 130 200 50 re f 0 g " + text) == ["contrast-low error"]
+    assert problems(b"q 200 0 0 50 20 130 cm /Im Do Q 0.1 g " + text) == ["contrast-low error"]
+    assert problems(b"q 200 0 0 50 20 130 cm /Im Do Q 1 g " + text) == []
+    assert problems(b"q 20 130 200 50 re W n /Sh sh Q 0.1 g " + text) == ["contrast-low error"]
+    assert problems(b"q 20 130 200 50 re W n /Sh sh Q 1 g " + text) == []
+    # Painted after the text, a shape is no background to it.
+    assert problems(b"0.1 g " + text + b" 0.3 g 20 130 200 50 re f") == []
+
+
 def test_nothing_else_is_reported(found):
     expected = {"image-alt", "heading-skip", "text-too-small", "review-overdue",
-                "review-draft", "text-outside", "page-hole", "footer-wraps", "empty-chapter"}
+                "review-draft", "text-outside", "page-hole", "footer-wraps", "empty-chapter",
+                "contrast-low", "contrast-low-grey"}
     assert {p.code for p in found} == expected
 
 
@@ -244,7 +323,7 @@ def test_every_check_is_registered_with_codes():
     assert len(codes) == len(set(codes))
     assert {"image-alt", "heading-skip", "text-too-small", "glyph-0", "font-not-embedded",
             "page-count", "text-outside", "page-hole", "footer-wraps",
-            "link-broken"} <= set(codes)
+            "link-broken", "contrast-low", "contrast-low-grey"} <= set(codes)
 
 
 def _check(*args: str):
@@ -252,12 +331,16 @@ def _check(*args: str):
 
 
 def test_cli_check_json_names_the_planted_mistakes_and_exits_1(planted):
-    root, _path, _warnings = planted
+    root, path, _warnings = planted
     result = _check(str(root), "--json")
     assert result.exit_code == 1
     problems = json.loads(result.stdout)
     codes = {p["code"] for p in problems}
-    assert {"image-alt", "heading-skip", "text-too-small", "review-overdue"} <= codes
+    assert {"image-alt", "heading-skip", "text-too-small", "review-overdue",
+            "contrast-low", "contrast-low-grey"} <= codes
+    low = next(p for p in problems if p["code"] == "contrast-low")
+    assert "'10 times' in #999999 on #ffffff" in low["message"]
+    assert low["location"].endswith(f"page {_page_of(path, '10 times')}")
     assert all(set(p) == {"code", "level", "message", "location", "hint"} for p in problems)
     assert "Traceback" not in result.output
 

@@ -90,6 +90,37 @@ def test_marks_sit_outside_the_bleed_in_the_registration_colour(built, fmt):
 
 
 @pytest.mark.parametrize("fmt", ["press", "press-x1a"])
+def test_press_files_keep_the_tagged_structure(built, fmt):
+    """The press finishing keeps WeasyPrint's tags; the marks it adds are artifacts."""
+    from booklet.preflight import Document
+
+    doc = Document(built[fmt], Edition("en", fmt))
+    try:
+        assert doc.pdf.Root.MarkInfo.Marked and "/StructTreeRoot" in doc.pdf.Root
+        tags = [el.tag for el in doc.elements]
+        assert "H1" in tags and "Table" in tags
+        figures = [el for el in doc.elements if el.tag == "Figure"]
+        assert any(el.alt == "A drawing of the new knee joint below the thigh bone"
+                   for el in figures)
+    finally:
+        doc.close()
+    with pikepdf.open(built[fmt]) as pdf:
+        for page in pdf.pages:
+            marked: list[str] = []  # the open marked-content sequences
+            marking = False
+            for operands, operator in pikepdf.parse_content_stream(page):
+                op = str(operator)
+                if op in ("BMC", "BDC"):
+                    marked.append(str(operands[0]))
+                elif op == "EMC":
+                    marked.pop()
+                elif op == "CS" and str(operands[0]) == "/BookletAll":
+                    marking = True
+                    assert marked[-1:] == ["/Artifact"], "a printer's mark is not an artifact"
+            assert marking
+
+
+@pytest.mark.parametrize("fmt", ["press", "press-x1a"])
 def test_no_rgb_or_lab_colour(built, fmt):
     data = built[fmt].read_bytes()
     assert press.rgb_operators(data) == []

@@ -72,9 +72,16 @@ def create_app(projects: list[Path] | list[str], users_file: Path | str, *,
         MAX_CONTENT_LENGTH=views.MAX_UPLOAD + 16 * 1024,
         TEMPLATES_AUTO_RELOAD=False,
     )
-    desk = Desk(discover([Path(p) for p in projects]), Path(users_file), out_dir,
+    from booklet.desk.jobs import JOBS_NAME
+    from booklet.mail import MAIL_DIR
+
+    roots = discover([Path(p) for p in projects])
+    # Jobs outlive a restart: kept beside each handout's send log.
+    board = JobBoard(send_workers, {slug: root / MAIL_DIR / JOBS_NAME
+                                    for slug, root in roots.items()})
+    desk = Desk(roots, Path(users_file), out_dir,
                 Path(cache_dir or tempfile.mkdtemp(prefix="booklet-desk-")),
-                JobBoard(send_workers), session_minutes, today, load_translations())
+                board, session_minutes, today, load_translations())
     app.extensions["booklet_desk"] = desk
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from booklet.core import FORMATS, BookletError
 from booklet.desk.app import Desk, csrf_token
-from booklet.desk.jobs import DONE, FAILED, RUNNING
+from booklet.desk.jobs import DONE, FAILED, INTERRUPTED, RUNNING
 from booklet.desk.library import Handout, load_handout, matches
 from booklet.desk.mailapi import MailUnavailable, mail
 from booklet.desk.translations import format_date, language_name
@@ -522,8 +522,8 @@ def register(app, desk: Desk) -> None:  # noqa: C901 - one place lists every pag
     def job(job_id: str):
         found = desk.board.get(job_id)
         if found is None:
-            abort(404, _("There is no such job on this desk (jobs are forgotten when the "
-                         "desk restarts)."))
+            abort(404, _("There is no such job on this desk (it may be an old one: each "
+                         "handout keeps its last 200 jobs)."))
         return render_template("job.html", job=found)
 
     @app.get("/jobs/<job_id>.json")
@@ -620,6 +620,7 @@ def state_label(state: str) -> str:
         "PDF out of date": _("PDF out of date"), "not built": _("not built"),
         "current": _("current"), "waiting": _("waiting"), "running": _("running"),
         "done": _("done"), "failed": _("failed"), "sent": _("sent"),
+        "interrupted": _("interrupted"), "unstarted": _("not started"),
         "skipped": _("skipped"), "unknown": _("unknown"),
     }
     return labels.get(state, state)
@@ -630,6 +631,10 @@ def _job_summary(job) -> str:
     total = len(job.steps)
     if job.state == FAILED and job.error:
         return _("Stopped: %(reason)s", reason=job.error)
+    if job.state == INTERRUPTED:
+        return _("Interrupted: the desk stopped while this was under way. %(done)s of "
+                 "%(total)s finished; check the send record before sending again.",
+                 done=job.counts()[DONE] + job.counts()[FAILED], total=len(job.steps))
     if not total:
         return _("Nothing to do: everything is up to date.")
     finished = counts[DONE] + counts[FAILED]
