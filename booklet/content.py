@@ -282,6 +282,23 @@ def inline_markdown(text: str, language: str, where: str = "") -> str:
     return sanitize(rendered)
 
 
+def _head_words(label: str, language: str) -> str:
+    """A column head in Chinese or Japanese as words that never break inside
+    (``<span class="word">``): the line breaks between them, never in mid-word."""
+    from booklet.language import CJK_SCRIPTS, unbreakable_words
+    from booklet.language import language as language_of
+
+    try:
+        cjk = language_of(language).script in CJK_SCRIPTS
+    except BookletError:
+        return label
+    if not cjk or "<" in label:
+        return label
+    # A zero-width space between the words is the line's only break opportunity.
+    return "\u200b".join(f'<span class="word">{html.escape(word, quote=False)}</span>'
+                          for word in unbreakable_words(html.unescape(label), language))
+
+
 def _table_html(table: Table, translate: Translate, language: str) -> str:
     kind = "record-form" if table.blank_rows else "data-table"
     if table.blank_rows:  # a form's words have their own msgctxt (booklet.i18n)
@@ -299,7 +316,7 @@ def _table_html(table: Table, translate: Translate, language: str) -> str:
         # Plain text of the header, for layouts that put it beside each cell
         # (large print stacks each row as "label: value" lines).
         labels[col.key] = html.escape(html.unescape(re.sub(r"<[^>]*>", "", label)))
-        out.append(f'<th scope="col" class="col-{col.key}">{label}</th>')
+        out.append(f'<th scope="col" class="col-{col.key}">{_head_words(label, language)}</th>')
     out.append("</tr></thead><tbody>")
     for row in table.rows:
         out.append("<tr>")
@@ -345,12 +362,17 @@ def _directive_html(project: Project, name: str, arg: str, where: str,
                                f"from 1 to 40; got {arg!r}")
         return '<div class="writing-lines">' + '<div class="line"></div>' * count + "</div>"
     if name == "newpage":
-        return '<div class="page-break"></div>'
+        # Named (file stem and line), so the preflight can tell an author's page
+        # break from one the layout made when it names the cause of a short page.
+        source, _, line = where.rpartition(":")
+        return f'<div class="page-break" id="newpage-{Path(source).stem}-{line}"></div>'
     raise BookletError(f"{where}: unknown directive '::: {name}'; allowed: "
                        "'::: table NAME', '::: lines N', '::: newpage'")
 
 
 LINK_SCHEMES = {"http", "https", "mailto", "tel"}
+# Scripts written without spaces between words (besides CJK): nothing to bind.
+UNSPACED_SCRIPTS = {"Thai", "Laoo", "Khmr", "Mymr", "Tibt"}
 
 
 def _line_of(source: str, needle: str, first_line: int) -> int:
@@ -553,6 +575,39 @@ def _extension(context: _Context):
                     else:
                         _check_link(url, context, raw=True)
 
+    class LastWordsProcessor(Treeprocessor):
+        """Bind a paragraph's last two words with a no-break space, so no body
+        paragraph ends in a line of one word. Only in scripts written with spaces,
+        only in the paragraph's own text (never in a link, or across a number
+        and its unit), and only for two short words (a line still has room)."""
+
+        LAST_TWO = re.compile(r"(?<!\S)([^\s\d]{1,12}) ([^\s\d]{1,12}\s*)$")
+
+        def run(self, root) -> None:
+            from booklet.language import CJK_SCRIPTS
+            from booklet.language import language as language_of
+
+            try:
+                script = language_of(context.language).script
+            except BookletError:
+                return
+            if script in CJK_SCRIPTS | UNSPACED_SCRIPTS:
+                return
+            for element in root.iter():
+                if element.tag not in ("p", "dd") or element.get("class"):
+                    continue
+                # Into emphasis or a span that ends the paragraph, never into a link.
+                while (len(element) and element[-1].tag in ("span", "em", "strong")
+                       and not (element[-1].tail or "").strip()):
+                    element = element[-1]
+                children = list(element)
+                if children:
+                    last = children[-1]
+                    if last.tail and last.tail.strip():
+                        last.tail = self.LAST_TWO.sub("\\1\u00a0\\2", last.tail)
+                elif element.text:
+                    element.text = self.LAST_TWO.sub("\\1\u00a0\\2", element.text)
+
     def _remove(parent, child) -> None:
         """Remove an element, and the spaces that led up to it."""
         index = list(parent).index(child)
@@ -572,6 +627,7 @@ def _extension(context: _Context):
         def extendMarkdown(self, md) -> None:  # noqa: N802 (Python-Markdown's name)
             md.parser.blockprocessors.register(DirectiveProcessor(md.parser), "directive", 106)
             md.treeprocessors.register(LinkProcessor(md), "booklet-links", 1)
+            md.treeprocessors.register(LastWordsProcessor(md), "booklet-last-words", 0.5)
 
     return BookletExtension()
 
@@ -695,7 +751,9 @@ def _term_pattern(term: str) -> re.Pattern:
     """Whole words for alphabetic scripts; CJK has no spaces to stop at."""
     before = r"(?<![\w-])" if re.match(r"[A-Za-z0-9]", term) else ""
     after = r"(?![\w-])" if re.search(r"[A-Za-z0-9]$", term) else ""
-    return re.compile(before + re.escape(term) + after, re.IGNORECASE)
+    # A paragraph's last two words are bound by a no-break space (LastWordsProcessor).
+    words = re.escape(term).replace("\\ ", "[ \u00a0]")
+    return re.compile(before + words + after, re.IGNORECASE)
 
 
 def link_glossary(chapters: list[Chapter]) -> list[Chapter]:

@@ -1339,7 +1339,10 @@ def check_contrast(doc: Document) -> Iterator[Problem]:
 def _section_starts(doc: Document) -> set[int]:
     """Pages where a chapter, the disclaimer, a notes page or the back cover begins."""
     dests = doc.destinations
-    anchors = [anchor for anchor, _name in _chapter_ids(doc)] + ["disclaimer"]
+    # The back cover opens with its "When to call" panel (templates/back-cover.html):
+    # an untagged file (PDF/X) knows where it starts only by that anchor.
+    anchors = [anchor for anchor, _name in _chapter_ids(doc)] + ["disclaimer",
+                                                                 "when-to-call-back"]
     starts = {dests[a] for a in anchors if dests.get(a)}
     starts.add(len(doc.pages))  # the back cover
     starts.update(el.page for el in doc.elements if el.tag == "H1")
@@ -1386,14 +1389,29 @@ def check_fullness(doc: Document) -> Iterator[Problem]:
         if page.number + 1 in starts or page.number in forms:
             continue  # a chapter's last page may be short; a form is as long as it is
         body = doc.body_runs(page.number)
-        if not body:
-            continue
         x0, _y0, x1, _y1 = doc.box(page.number)  # printer's marks lie outside the trim
+        if not body:
+            if not any(low < top and high > bottom and left < x1 and right > x0
+                       for left, low, right, high in page.marks):  # an image, a drawing
+                yield _problem(doc, "page-hole", WARNING, "the page is empty: nothing is set "
+                               "between its running head and its footer", page.number,
+                               hint="look for a page break that leaves nothing before it")
+            continue
         lows = [r.y for r in body] + [low for left, low, right, high in page.marks
                                       if bottom - 1 < low and high < top + 1
                                       and x0 - 1 < left and right < x1 + 1]
         used = (top - min(lows)) / (top - bottom)
         if used < MIN_FULL:
+            authored = [name for name, number in doc.destinations.items()
+                        if number == page.number + 1 and name.startswith("newpage-")]
+            if authored:  # content.py names each ::: newpage by file stem and line
+                stem, _, line = authored[0].removeprefix("newpage-").rpartition("-")
+                yield _problem(doc, "page-hole", WARNING,
+                               f"the page is {used:.0%} full: an author's page break "
+                               f"(::: newpage in chapters/{stem}.md, line {line}) ends it",
+                               page.number, hint="remove that ::: newpage, or keep more "
+                               "before it")
+                continue
             cause = next((line for line in doc.lines(page.number + 1, body_only=True)
                           if line.strip()), "")
             cause = _short(cause, 40)
