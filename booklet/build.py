@@ -16,9 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from booklet.core import WARNING, BookletError, Outcome, Problem, as_problems
+from booklet.core import WARNING, BookletError, Edition, Outcome, Problem, as_problems
 from booklet.project import FORMATS, Format, Project, load_project
-from booklet.render import Edition
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
     _require_known(project, edition)
     approval = review.approval(project, edition.language)
     # An approved edition must print in full: a missing image is an error there.
-    localized, chapters, language_problems = _language_work(
+    localized, chapters, language_problems, fonts_checked = _language_work(
         project, edition.language, strict, strict or approval is not None, cache_key)
     warnings: list = list(language_problems)
     fmt = FORMATS[edition.format]
@@ -115,8 +114,8 @@ def build_edition(project: Project | Path | str, edition: Edition, out_dir: Path
                                   modified=pdf.source_date(), notes_pages=notes_pages,
                                   translations=localized.translations, text=localized.text)
         html = localized.finish(html)
-        warnings.extend(w for w in check.require_font_coverage(project, edition.language, html)
-                        if w not in warnings)
+        warnings.extend(w for w in check.require_font_coverage(
+            project, edition.language, html, checked=fonts_checked) if w not in warnings)
         return html
 
     layout, notes_pages = _layout_padded(project, fmt, html_for, warnings, notes_hint)
@@ -183,7 +182,7 @@ _LANGUAGE_CACHE: dict[tuple, tuple] = {}
 
 def _language_work(project: Project, language: str, strict: bool, strict_content: bool,
                    cache_key: str):
-    """Localise and render a language's chapters: once per language in a build.
+    """Localise and render a language's chapters (and share its font check): once a build.
 
     ``strict_content`` refuses what cannot print in full (a missing image): it is
     set for ``--strict`` and for approved editions.
@@ -199,7 +198,9 @@ def _language_work(project: Project, language: str, strict: bool, strict_content
                                      warnings=warnings,
                                      translate_chapter=localized.translate_chapter,
                                      translate=localized.translate)
-    done = (localized, chapters, as_problems(warnings))
+    # The characters the font check found covered, shared by the language's formats.
+    fonts_checked: set[tuple[str, str]] = set()
+    done = (localized, chapters, as_problems(warnings), fonts_checked)
     if cache_key:
         for old in [k for k in _LANGUAGE_CACHE if k[0] != cache_key]:
             del _LANGUAGE_CACHE[old]
@@ -322,8 +323,15 @@ def plan(projects: list[Project], languages: list[str] | None = None,
          formats: list[str] | None = None, out_dir: Path | str = "dist") -> list[Job]:
     """Every requested edition of every project with its inputs hash (no WeasyPrint)."""
     from booklet import manifest
+    from booklet.review import one_read_of_shared_parts
 
-    tool = manifest.tool_inputs()
+    with one_read_of_shared_parts():
+        return _plan(projects, languages, formats, out_dir, manifest.tool_inputs())
+
+
+def _plan(projects, languages, formats, out_dir, tool: str) -> list[Job]:
+    from booklet import manifest
+
     jobs = []
     for project in projects:
         editions = [Edition(lang, fmt) for lang in (languages or project.languages)

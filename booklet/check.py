@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from array import array
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from booklet.core import ERROR, WARNING, BookletError, Problem
 from booklet.language import DEFAULT_FONTS, primary
@@ -183,16 +185,83 @@ def find_font(family: str) -> Font:
                 family if family in matched else matched[0])
 
 
+class Coverage:
+    """The code points a font has glyphs for, as sorted ranges (a CJK font has tens of
+    thousands of them, in a few thousand ranges)."""
+
+    def __init__(self, starts: array, ends: array):
+        self.starts, self.ends = starts, ends
+
+    def __contains__(self, code: int) -> bool:
+        from bisect import bisect_right
+
+        at = bisect_right(self.starts, code) - 1
+        return at >= 0 and code <= self.ends[at]
+
+    @classmethod
+    def of(cls, codes) -> Coverage:
+        starts, ends = array("I"), array("I")
+        for code in sorted(codes):
+            if ends and code == ends[-1] + 1:
+                ends[-1] = code
+            else:
+                starts.append(code)
+                ends.append(code)
+        return cls(starts, ends)
+
+
+def _cmap_cache(file: str, index: int) -> Path | None:
+    """Where a font's coverage is kept between runs, named by the file, its size and time."""
+    import hashlib
+    import os
+
+    try:
+        stat = os.stat(file)
+    except OSError:
+        return None
+    from booklet.files import user_cache
+
+    key = (f"{os.path.abspath(file)}\0{index}\0{stat.st_size}\0{stat.st_mtime_ns}\0"
+           f"{CMAP_CACHE_VERSION}")
+    return user_cache("cmaps") / (hashlib.sha256(key.encode()).hexdigest() + ".bin")
+
+
+CMAP_CACHE_VERSION = 1
+
+
 @cache
-def _cmap(file: str, index: int) -> frozenset[int]:
-    """Code points a font file has glyphs for (read once per process; CJK fonts are big)."""
+def _cmap(file: str, index: int) -> Coverage:
+    """Code points a font file has glyphs for: read once, then kept on disk.
+
+    Parsing the cmap of a CJK font takes a large part of a second (the English
+    edition has one for the language list on its back cover); the ranges are
+    kept per font file (path, size, modification time) in the user's cache
+    folder, and read again in microseconds by every later build and worker.
+    """
+    cached = _cmap_cache(file, index)
+    if cached is not None:
+        try:
+            data = array("I", cached.read_bytes())
+            half = len(data) // 2
+            if len(data) % 2 == 0:
+                return Coverage(data[:half], data[half:])
+        except (OSError, ValueError):
+            pass
     from fontTools.ttLib import TTFont
 
     font = TTFont(file, fontNumber=index, lazy=True)
     try:
-        return frozenset(font.getBestCmap() or {})
+        coverage = Coverage.of(font.getBestCmap() or {})
     finally:
         font.close()
+    if cached is not None:
+        from contextlib import suppress
+
+        from booklet.files import write_atomic
+
+        with suppress(OSError, BookletError):  # read-only home: only slower next time
+            write_atomic(cached, (coverage.starts + coverage.ends).tobytes())
+    return coverage
 
 
 def _project_fonts(project: Project) -> list[Font]:
@@ -276,23 +345,30 @@ def fallback_font(ch: str) -> str:
     return families[0] if families else ""
 
 
-def font_problems(project: Project, language: str, html: str) -> list[Problem]:
+def font_problems(project: Project, language: str, html: str, *,
+                  checked: set[tuple[str, str]] | None = None) -> list[Problem]:
     """Check every character of an edition against the fonts set for its language.
 
     A character none of them has is an error if no installed font has it (it
     would print as an empty box) and a warning if fontconfig would borrow it
     from another font (it prints, in a face the theme did not choose).
+    ``checked`` holds the (lang, character) pairs an earlier edition of the
+    same project and language found covered: a language's formats share one
+    check, and each later format only checks the characters it adds.
     """
     problems = []
     extra = _project_fonts(project)
     for lang, chars in sorted(_text_by_language(html, language).items()):
+        if checked is not None:
+            chars = {ch: where for ch, where in chars.items() if (lang, ch) not in checked}
+            if not chars:
+                continue
         stack = font_stack(lang, project.languages)
         fonts = [find_font(family) for family in stack] + extra
-        covered: set[int] = set()
-        for font in fonts:
-            if font.file:
-                covered |= _cmap(font.file, font.index)
-        missing = [ch for ch in chars if ord(ch) not in covered]
+        coverages = [_cmap(font.file, font.index) for font in fonts if font.file]
+        missing = [ch for ch in chars if not any(ord(ch) in c for c in coverages)]
+        if checked is not None:
+            checked.update((lang, ch) for ch in chars if ch not in set(missing))
         if not missing:
             continue
         tried = "; ".join(
@@ -322,9 +398,10 @@ def font_problems(project: Project, language: str, html: str) -> list[Problem]:
     return problems
 
 
-def require_font_coverage(project: Project, language: str, html: str) -> list[Problem]:
+def require_font_coverage(project: Project, language: str, html: str, *,
+                          checked: set[tuple[str, str]] | None = None) -> list[Problem]:
     """Raise BookletError when an edition would print empty boxes; return the warnings."""
-    problems = font_problems(project, language, html)
+    problems = font_problems(project, language, html, checked=checked)
     errors = [p for p in problems if p.level == ERROR]
     if errors:
         raise BookletError.from_problems(errors)

@@ -222,12 +222,15 @@ def sanitize(fragment: str) -> str:
                      url_schemes=URL_SCHEMES, link_rel=None, strip_comments=True)
 
 
-def _markdown(language: str, slug: str, *extra):
+def _markdown(language: str, slug: str | Callable[[], str], *extra):
+    """A Markdown with the theme's extensions; ``slug`` (or a function that gives the
+    current one) prefixes heading ids, so chapters never share an id."""
     import markdown
     from markdown.extensions.toc import slugify_unicode
 
     from booklet.language import language as language_of
 
+    prefix = slug if callable(slug) else (lambda: slug)
     # Quote marks are a language fact (booklet.language), as the :lang() CSS is.
     try:
         quotes = language_of(language).smarty_quotes
@@ -238,7 +241,7 @@ def _markdown(language: str, slug: str, *extra):
                     "smarty", "toc", "sane_lists", *extra],
         extension_configs={
             "smarty": {"substitutions": quotes},
-            "toc": {"slugify": lambda value, sep: f"{slug}-{slugify_unicode(value, sep)}",
+            "toc": {"slugify": lambda value, sep: f"{prefix()}-{slugify_unicode(value, sep)}",
                     "toc_depth": "2-3"},
             "footnotes": {"UNIQUE_IDS": True},
         },
@@ -289,6 +292,23 @@ def inline_markdown(text: str, language: str, where: str = "") -> str:
     return sanitize(rendered)
 
 
+def _head_words(label: str, language: str) -> str:
+    """A column head in Chinese or Japanese as words that never break inside
+    (``<span class="word">``): the line breaks between them, never in mid-word."""
+    from booklet.language import CJK_SCRIPTS, unbreakable_words
+    from booklet.language import language as language_of
+
+    try:
+        cjk = language_of(language).script in CJK_SCRIPTS
+    except BookletError:
+        return label
+    if not cjk or "<" in label:
+        return label
+    # A zero-width space between the words is the line's only break opportunity.
+    return "\u200b".join(f'<span class="word">{html.escape(word, quote=False)}</span>'
+                          for word in unbreakable_words(html.unescape(label), language))
+
+
 def unit_label(label: str, symbol: str, language: str) -> str:
     """"Temperature (°C)": the unit in brackets, full-width ones in Chinese and Japanese."""
     from booklet.language import language as language_of
@@ -324,7 +344,8 @@ def _table_html(table: Table, translate: Translate, language: str,
         # (large print stacks each row as "label: value" lines).
         labels[col.key] = html.escape(html.unescape(re.sub(r"<[^>]*>", "", label)))
         width = f" width-{col.width}" if col.width else ""
-        out.append(f'<th scope="col" class="col-{col.key}{width}">{label}</th>')
+        out.append(f'<th scope="col" class="col-{col.key}{width}">'
+                   f'{_head_words(label, language)}</th>')
     out.append("</tr></thead><tbody>")
     for row in table.rows:
         out.append("<tr>")
@@ -371,7 +392,10 @@ def _directive_html(project: Project, name: str, arg: str, where: str,
                                f"from 1 to 40; got {arg!r}")
         return '<div class="writing-lines">' + '<div class="line"></div>' * count + "</div>"
     if name == "newpage":
-        return '<div class="page-break"></div>'
+        # Named (file stem and line), so the preflight can tell an author's page
+        # break from one the layout made when it names the cause of a short page.
+        source, _, line = where.rpartition(":")
+        return f'<div class="page-break" id="newpage-{Path(source).stem}-{line}"></div>'
     raise BookletError(f"{where}: unknown directive '::: {name}'; allowed: "
                        "'::: table NAME', '::: lines N', '::: newpage'")
 
@@ -380,6 +404,8 @@ LINK_SCHEMES = {"http", "https", "mailto", "tel"}
 # "- [ ] item": a box to tick by hand (GitHub's task-list syntax, so editors preview it).
 TASK_MARKER = re.compile(r"^\[ \][ \t]+")
 TICK_BOX = '<span class="tick-box"></span>'
+# Scripts written without spaces between words (besides CJK): nothing to bind.
+UNSPACED_SCRIPTS = {"Thai", "Laoo", "Khmr", "Mymr", "Tibt"}
 
 
 def _line_of(source: str, needle: str, first_line: int) -> int:
@@ -613,6 +639,39 @@ def _extension(context: _Context):
                     else:
                         _check_link(url, context, raw=True)
 
+    class LastWordsProcessor(Treeprocessor):
+        """Bind a paragraph's last two words with a no-break space, so no body
+        paragraph ends in a line of one word. Only in scripts written with spaces,
+        only in the paragraph's own text (never in a link, or across a number
+        and its unit), and only for two short words (a line still has room)."""
+
+        LAST_TWO = re.compile(r"(?<!\S)([^\s\d]{1,12}) ([^\s\d]{1,12}\s*)$")
+
+        def run(self, root) -> None:
+            from booklet.language import CJK_SCRIPTS
+            from booklet.language import language as language_of
+
+            try:
+                script = language_of(context.language).script
+            except BookletError:
+                return
+            if script in CJK_SCRIPTS | UNSPACED_SCRIPTS:
+                return
+            for element in root.iter():
+                if element.tag not in ("p", "dd") or element.get("class"):
+                    continue
+                # Into emphasis or a span that ends the paragraph, never into a link.
+                while (len(element) and element[-1].tag in ("span", "em", "strong")
+                       and not (element[-1].tail or "").strip()):
+                    element = element[-1]
+                children = list(element)
+                if children:
+                    last = children[-1]
+                    if last.tail and last.tail.strip():
+                        last.tail = self.LAST_TWO.sub("\\1\u00a0\\2", last.tail)
+                elif element.text:
+                    element.text = self.LAST_TWO.sub("\\1\u00a0\\2", element.text)
+
     def _remove(parent, child) -> None:
         """Remove an element, and the spaces that led up to it."""
         index = list(parent).index(child)
@@ -684,6 +743,7 @@ def _extension(context: _Context):
             md.treeprocessors.register(LinkProcessor(md), "booklet-links", 1)
             md.treeprocessors.register(TaskListProcessor(md), "booklet-tasks", 35)
             md.treeprocessors.register(TickBoxProcessor(md), "booklet-tick-boxes", 2)
+            md.treeprocessors.register(LastWordsProcessor(md), "booklet-last-words", 0.5)
 
     return BookletExtension()
 
@@ -704,9 +764,47 @@ def render_markdown(project: Project, path: Path, body: str, first_line: int, *,
     _check_nesting(path, body, first_line)
     context = _Context(project, path, body, first_line, translate, language, strict,
                        warnings, _directive_lines(body, first_line), set())
-    extra = [_segments_extension(context, segmenting)] if segmenting is not None else []
-    md = _markdown(language, slug, _extension(context), *extra)
-    return sanitize(md.convert(body))
+    if segmenting is not None:  # extraction or translation: its own extension, own instance
+        md = _markdown(language, slug, _extension(context),
+                       _segments_extension(context, segmenting))
+        return sanitize(md.convert(body))
+    md, current = _chapter_markdown_instance(language, threading.get_ident())
+    current.context, current.slug = context, slug
+    try:
+        return sanitize(_fresh(md).convert(body))
+    finally:
+        current.context = None
+
+
+class _Current:
+    """The chapter a reused Markdown converts now: its extension reads the context here."""
+
+    def __init__(self) -> None:
+        self.context: _Context | None = None
+        self.slug = ""
+
+    def __getattr__(self, name: str):
+        return getattr(self.__dict__["context"], name)
+
+
+@functools.lru_cache(maxsize=32)
+def _chapter_markdown_instance(language: str, thread: int):
+    """One chapter Markdown per language and thread, reset between chapters: building
+    one with all its extensions costs more than converting a chapter."""
+    current = _Current()
+    md = _markdown(language, lambda: current.slug, _extension(current))
+    # Footnote ids carry a counter that each reset() raises: note where a new instance starts.
+    md.booklet_counters = [(extension, extension.unique_prefix)
+                           for extension in md.registeredExtensions
+                           if hasattr(extension, "unique_prefix")]
+    return md, current
+
+
+def _fresh(md):
+    """Reset md as a new instance would be: footnote ids count from the same number."""
+    for extension, start in md.booklet_counters:
+        extension.unique_prefix = start - 1
+    return md.reset()
 
 
 def load_chapters(project: Project, language: str | None = None, *,
@@ -769,7 +867,9 @@ def _term_pattern(term: str) -> re.Pattern:
     """Whole words for alphabetic scripts; CJK has no spaces to stop at."""
     before = r"(?<![\w-])" if re.match(r"[A-Za-z0-9]", term) else ""
     after = r"(?![\w-])" if re.search(r"[A-Za-z0-9]$", term) else ""
-    return re.compile(before + re.escape(term) + after, re.IGNORECASE)
+    # A paragraph's last two words are bound by a no-break space (LastWordsProcessor).
+    words = re.escape(term).replace("\\ ", "[ \u00a0]")
+    return re.compile(before + words + after, re.IGNORECASE)
 
 
 def link_glossary(chapters: list[Chapter]) -> list[Chapter]:

@@ -66,3 +66,13 @@ def write_atomic(path: Path, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def user_cache(kind: str) -> Path:
+    """A folder for what booklet derives from files and keeps between runs (by content
+    or by file identity): $XDG_CACHE_HOME/booklet/KIND, else ~/.cache/booklet/KIND.
+
+    Only speed depends on it: a missing, stale-named or unwritable cache is rebuilt.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "booklet" / kind

@@ -157,6 +157,7 @@ def _script(tag: str, name: str) -> str:
     return "Latn"
 
 
+@cache
 def _hyphenate(tag: str) -> bool:
     try:
         import pyphen
@@ -172,8 +173,7 @@ def language(tag: str, numbering: str | None = None) -> Language:
 
     name = locale_name(tag)
     locale = Locale.parse(name)
-    script = _script(tag, name)
-    fonts = LANGUAGE_FONTS.get(primary(tag)) or SCRIPT_FONTS.get(script) or DEFAULT_FONTS
+    script, fonts = script_and_fonts(tag)
     system = numbering or locale.default_numbering_system or "latn"
     if system not in DIGITS:
         if numbering:
@@ -196,6 +196,19 @@ def language(tag: str, numbering: str | None = None) -> Language:
     )
 
 
+@cache
+def script_and_fonts(tag: str) -> tuple[str, tuple[str, ...]]:
+    """The script and font stack of a tag, without loading its CLDR locale data.
+
+    The stylesheet and the font check need these for every known tag; the
+    rest of a Language (direction, digits, list patterns, hyphenation) costs
+    a locale load each and is needed for the edition's own language only.
+    """
+    script = _script(tag, locale_name(tag))
+    fonts = LANGUAGE_FONTS.get(primary(tag)) or SCRIPT_FONTS.get(script) or DEFAULT_FONTS
+    return script, fonts
+
+
 # Languages the stylesheet sets fonts for even when a project does not list
 # them: the names on the back cover and fallback spans carry their own lang.
 KNOWN_TAGS = ("en", "es", "pt", "fr", "de", "ru", "zh", "zh-Hant", "ja", "ko", "ar", "fa",
@@ -208,7 +221,7 @@ def font_stacks(tags: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
     stacks: dict[str, tuple[str, ...]] = {"": DEFAULT_FONTS}
     for tag in (*KNOWN_TAGS, *tags):
         try:
-            stacks[tag] = language(tag).fonts
+            stacks[tag] = script_and_fonts(tag)[1]
         except BookletError:
             continue
     return stacks
@@ -234,27 +247,29 @@ def language_css(tags: tuple[str, ...] = (), edition: Language | None = None,
     rules = []
     for tag in dict.fromkeys((*KNOWN_TAGS, *tags)):
         try:
-            lang = language(tag)
+            script, fonts = script_and_fonts(tag)
         except BookletError:
             continue
         declarations = []
         # Every language names its stack, Latin ones too (the page's default): an
         # English segment inside an Urdu page must not take its digits and full
         # stops from Nastaliq, whose stack it would inherit.
-        declarations.append(f"font-family: {', '.join(repr_font(f) for f in lang.fonts)}"
+        declarations.append(f"font-family: {', '.join(repr_font(f) for f in fonts)}"
                             ", sans-serif")
         # WeasyPrint 70 knows neither line-break nor word-break: keep-all and logs
         # each as an ignored rule, which the build reports (issue 8); they stay in
         # Language for an engine that supports them.
         if primary(tag) == "ur":
             declarations.append("line-height: 2.1")  # Nastaliq's tall descending joins
-        elif lang.script == "Arab":
+        elif script == "Arab":
             declarations.append("line-height: 1.75")
-        elif lang.script in {"Deva", "Beng", "Thai", "Thaa", "Kore"} | CJK_SCRIPTS:
+        elif script in {"Deva", "Beng", "Thai", "Thaa", "Kore"} | CJK_SCRIPTS:
             declarations.append("line-height: 1.7")  # tall marks or dense glyphs
         if declarations:
             rules.append(f"{_selector(tag)} {{ {'; '.join(declarations)}; }}")
-        if lang.hyphenate and primary(tag) != primary(source):
+        # As Language.hyphenate, without loading the tag's locale.
+        if _hyphenate(tag) and script not in CJK_SCRIPTS | {"Kore"} \
+                and primary(tag) != primary(source):
             rules.append(f"{_selector(tag)} :is(p, li, dd) {{ hyphens: auto; "
                          "hyphenate-limit-chars: 10 4 4; }")
     rules.append(".keep-all { white-space: nowrap; }")  # words of keep-all scripts
@@ -334,3 +349,99 @@ def collation_key(tag: str):
         return (folded + "\0" + text).encode("utf-8")
 
     return plain_key
+
+
+# ---------------------------------------------------------------------------
+# Word boundaries: where a line may break in a script written without spaces
+# ---------------------------------------------------------------------------
+
+
+@cache
+def _icu_words():
+    """ICU's word break iterator through ctypes (libicuuc), or None without it."""
+    import ctypes
+    import ctypes.util
+
+    for name in (ctypes.util.find_library("icuuc"), "libicuuc.so"):
+        if not name:
+            continue
+        try:
+            library = ctypes.CDLL(name)
+        except OSError:
+            continue
+        for suffix in ("", *(f"_{version}" for version in range(99, 49, -1))):
+            try:
+                functions = [getattr(library, f"{n}{suffix}")
+                             for n in ("ubrk_open", "ubrk_first", "ubrk_next", "ubrk_close")]
+            except AttributeError:
+                continue
+            opener, first, following, close = functions
+            opener.restype = ctypes.c_void_p
+            opener.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
+                               ctypes.c_int32, ctypes.POINTER(ctypes.c_int)]
+            for function in (first, following):
+                function.restype = ctypes.c_int32
+                function.argtypes = [ctypes.c_void_p]
+            close.restype = None
+            close.argtypes = [ctypes.c_void_p]
+            return opener, first, following, close
+    return None
+
+
+def words(text: str, tag: str) -> list[str]:
+    """Split text into words and the spaces and marks between them, as ICU's
+    dictionary does for Chinese and Japanese ("无进展生存率" -> "无进展", "生存率");
+    the text whole, as one word, when ICU is not installed."""
+    import ctypes
+
+    icu = _icu_words()
+    if icu is None or not text:
+        return [text] if text else []
+    opener, first, following, close = icu
+    data = text.encode("utf-16-le")
+    status = ctypes.c_int(0)
+    iterator = opener(1, locale_name(tag).encode(), data, len(data) // 2,
+                      ctypes.byref(status))  # 1: UBRK_WORD
+    if not iterator or status.value > 0:
+        return [text]
+    try:
+        bounds = [first(iterator)]
+        while (bound := following(iterator)) != -1:  # UBRK_DONE
+            bounds.append(bound)
+    finally:
+        close(iterator)
+    # Bounds count UTF-16 code units: slice the encoded text, not the str.
+    return [data[2 * a:2 * b].decode("utf-16-le") for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+OPENING = "（(「『【〔《〈“‘"
+
+
+def _wide(ch: str) -> bool:
+    import unicodedata
+
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
+def unbreakable_words(text: str, tag: str) -> list[str]:
+    """Words a line must not break inside, for a column head in Chinese or Japanese.
+
+    ICU's dictionary splits finer than a reader does ("生存" + "率"): a word of
+    one character joins the word before it (the first one joins the next),
+    opening brackets join the next word and other punctuation the one before,
+    and a run of Latin letters and digits stays whole: "无进展生存率" gives
+    "无进展", "生存率"; "严重（0-10）" gives "严重", "（0-10）".
+    """
+    merged: list[str] = []
+    glue_next = False
+    for word in words(text, tag):
+        opening = word[-1] in OPENING
+        joins = bool(merged) and (glue_next or (not opening and (
+            len(word) == 1 or not word.strip()
+            or (not _wide(word[0]) and not _wide(merged[-1][-1])))))
+        if joins:
+            merged[-1] += word
+        else:
+            merged.append(word)
+        glue_next = opening or (len(merged) == 1 and len(merged[0]) == 1)
+    return merged

@@ -156,8 +156,6 @@ def layout_pdf(html: str, *, base_url: Path, allowed_roots: list[Path],
 
     refused: list[str] = []
     fetcher = _sandboxed_fetcher(allowed_roots, refused)
-    css_warnings = [f"{where}: {CSS_REJECTED}{message}" for where, message
-                    in stylesheet_rejections(list(stylesheets), base_url, fetcher)]
     with captured_weasyprint_log() as messages:
         try:
             source = weasyprint.HTML(string=html, base_url=base_url.as_uri() + "/",
@@ -173,6 +171,11 @@ def layout_pdf(html: str, *, base_url: Path, allowed_roots: list[Path],
         raise BookletError(f"{variant.upper()} needs a fixed date and none is known: set "
                            "published = YYYY-MM-DD in booklet.toml (or SOURCE_DATE_EPOCH)")
     prefix = f"{where}: " if where else ""
+    # A rejected rule is logged by the render without its file: only then parse each
+    # stylesheet alone to name it (a clean render costs no second parse).
+    css_warnings = [f"{where}: {CSS_REJECTED}{message}" for where, message
+                    in stylesheet_rejections(list(stylesheets), base_url, fetcher)
+                    ] if messages else []
     known = {w.split(CSS_REJECTED, 1)[-1] for w in css_warnings}
     root_uri = base_url.resolve().as_uri() + "/"
     warnings = list(css_warnings) + [f"{prefix}WeasyPrint: {m.replace(root_uri, '')}"
@@ -387,16 +390,27 @@ def draft_problems(data: bytes) -> list[str]:
     import pikepdf
 
     problems = []
+    draws_text: dict[tuple[int, int], bool] = {}  # one mark, shared by the pages: read once
+
+    def shows_text(form) -> bool:
+        key = form.objgen
+        if key not in draws_text or key == (0, 0):
+            draws_text[key] = any(str(op) in ("Tj", "TJ")
+                                  for _, op in pikepdf.parse_content_stream(form, "Tj TJ"))
+        return draws_text[key]
+
     with pikepdf.open(io.BytesIO(data)) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
             xobjects = page.obj.get("/Resources", {}).get("/XObject", {})
             form = xobjects.get(DRAFT_XOBJECT)
-            if form is None or not form.get(_DRAFT_KEY) or not any(
-                    str(op) in ("Tj", "TJ") for _, op in pikepdf.parse_content_stream(form)):
+            if form is None or not form.get(_DRAFT_KEY) or not shows_text(form):
                 problems.append(f"page {number}: no DRAFT mark")
                 continue
             depth, last_open = 0, 0
-            ops = pikepdf.parse_content_stream(page)
+            # The nesting needs only these operators of the whole page (parsed in qpdf, and
+            # no Python objects for the text); what is drawn after the mark can only be in
+            # the page's last content stream, read in full below.
+            ops = pikepdf.parse_content_stream(page, "q Q cm Do BMC EMC")
             for index, (operands, op) in enumerate(ops):
                 name = str(op)
                 if name == "q":
@@ -406,9 +420,14 @@ def draft_problems(data: bytes) -> list[str]:
                 elif name == "Do" and depth == 1 and operands and \
                         str(operands[0]) == DRAFT_XOBJECT:
                     last_open = index
-            tail = [str(op) for _, op in ops[last_open - 2:]] if last_open >= 2 else []
-            if tail != ["q", "cm", "Do", "Q", "EMC"] or depth != 0 or \
-                    str(ops[last_open - 3][1]) != "BMC":
+            tail = [str(op) for _, op in ops[last_open - 3:]] if last_open >= 3 else []
+            contents = page.obj.get("/Contents")
+            last = (contents[len(contents) - 1] if isinstance(contents, pikepdf.Array)
+                    and len(contents) else contents)
+            drawn_last = [str(op) for _, op in (pikepdf.parse_content_stream(last)
+                                                 if isinstance(last, pikepdf.Stream) else [])]
+            if tail != ["BMC", "q", "cm", "Do", "Q", "EMC"] or depth != 0 or \
+                    drawn_last[-6:] != tail:
                 problems.append(f"page {number}: the DRAFT mark is not drawn last, over "
                                 "everything else")
     return problems

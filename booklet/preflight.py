@@ -248,6 +248,164 @@ def _device_rgb(values: list[float]) -> RGB | None:
     return None
 
 
+# ---------------------------------------------------------------------------
+# Content streams as plain Python values, tokenized here
+# ---------------------------------------------------------------------------
+# pikepdf turns every operand into a Python object through its C++ binding,
+# and the text of a page is thousands of one-glyph strings: reading a 30-page
+# handout that way took most of a second. The streams WeasyPrint writes are
+# tokenized here with one regular expression instead (numbers as floats, names
+# as "/Name", strings as bytes, arrays as lists, dictionaries as dicts); a
+# stream with what this does not read (an inline image, a string with nested
+# brackets) is read by pikepdf and converted to the same values.
+
+_NUMBER = rb"[+-]?(?:\d+\.?\d*|\.\d+)"
+_TOKEN = re.compile(rb"""
+    (?:\s+|%[^\r\n]*)
+  | \[(?P<text>(?:\s*(?:<[0-9A-Fa-f]*>|""" + _NUMBER + rb"""))*)\s*\]
+  | (?P<num>(?:""" + _NUMBER + rb"""(?:\s+|(?=[()<>\[\]{}/%])|$))+)
+  | (?P<name>/[^\s()<>\[\]{}/%]*)
+  | <(?P<hex>[0-9A-Fa-f\s]*)>
+  | (?P<lit>\((?:[^()\\]|\\.)*\))
+  | (?P<open><<|\[)
+  | (?P<close>>>|\])
+  | (?P<op>[^\s()<>\[\]{}/%]+)
+  | (?P<other>.)
+""", re.X | re.S)
+_LITERAL_ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|[\s\S])")
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+_TEXT_ITEM = re.compile(rb"<([0-9A-Fa-f]*)>|(" + _NUMBER + rb")")
+_HEX_STRING = re.compile(rb"<([0-9A-Fa-f]*)>")
+_WHOLE_CODES = {True: re.compile(rb"<(?:[0-9A-Fa-f]{4})*>"),
+                False: re.compile(rb"<(?:[0-9A-Fa-f]{2})*>")}
+
+
+class _TextArray(bytes):
+    """An array of hex strings and numbers (a TJ operand), kept as its bytes: its
+    glyphs are read in one go when it is shown."""
+
+    def values(self) -> list:
+        """Each string and number, as the array holds them."""
+        return [float(n) if n else bytes.fromhex((h + b"0" * (len(h) % 2)).decode())
+                for h, n in _TEXT_ITEM.findall(self)]
+
+    def items(self, two_byte: bool) -> tuple[list, float]:
+        """(the strings joined into one when that reads the same, else each; the sum of
+        the numbers)."""
+        hexes = _HEX_STRING.findall(self)
+        adjust = sum(map(float, _HEX_STRING.sub(b" ", self).split()))
+        whole = _WHOLE_CODES[two_byte]  # strings of whole codes join without a shift
+        if len(whole.findall(self)) == len(hexes):
+            return [bytes.fromhex(b"".join(hexes).decode())], adjust
+        return [bytes.fromhex((h + b"0" * (len(h) % 2)).decode()) for h in hexes], adjust
+
+
+class _Unreadable(Exception):
+    """A content stream the tokenizer leaves to pikepdf."""
+
+
+def _literal(raw: bytes) -> bytes:
+    def escape(match: re.Match) -> bytes:
+        code = match.group(1)
+        if code[:1].isdigit():
+            return bytes([int(code, 8) & 0xFF])
+        if code in (b"\r\n", b"\n", b"\r"):
+            return b""  # a line continuation
+        return _ESCAPES.get(code, code)
+
+    return _LITERAL_ESCAPE.sub(escape, raw[1:-1])
+
+
+def _instructions(data: bytes) -> list[tuple[list, str]]:
+    """(operands, operator) of a content stream, operands as plain Python values."""
+    found: list[tuple[list, str]] = []
+    stack: list[list] = [[]]  # the operands, then each open array or dictionary
+    kinds: list[bytes] = []
+    for match in _TOKEN.finditer(data):
+        kind = match.lastgroup
+        if kind is None:
+            continue
+        if kind == "text":
+            stack[-1].append(_TextArray(match.group(kind)))
+        elif kind == "num":  # a run of numbers: most operands are
+            stack[-1].extend(map(float, match.group(kind).split()))
+        elif kind == "name":
+            stack[-1].append(match.group(kind).decode("latin-1"))
+        elif kind == "hex":
+            digits = re.sub(rb"\s", b"", match.group(kind))
+            stack[-1].append(bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode()))
+        elif kind == "op":
+            word = match.group(kind)
+            if len(stack) > 1:  # true, false, null inside an array or dictionary
+                if word not in (b"true", b"false", b"null"):
+                    raise _Unreadable(word)
+                stack[-1].append({b"true": True, b"false": False, b"null": None}[word])
+                continue
+            if word in (b"BI", b"ID", b"EI"):
+                raise _Unreadable(word)
+            if word in (b"true", b"false", b"null"):
+                stack[-1].append({b"true": True, b"false": False, b"null": None}[word])
+                continue
+            found.append((stack[0], word.decode("latin-1")))
+            stack[0] = []
+        elif kind == "lit":
+            stack[-1].append(_literal(match.group(kind)))
+        elif kind == "open":
+            kinds.append(match.group(kind))
+            stack.append([])
+        elif kind == "close":
+            if not kinds or (kinds.pop() == b"[") != (match.group(kind) == b"]"):
+                raise _Unreadable(match.group(kind))
+            items = stack.pop()
+            if match.group(kind) == b"]":
+                stack[-1].append(items)
+            else:
+                stack[-1].append(dict(zip(items[::2], items[1::2], strict=False)))
+        else:
+            raise _Unreadable(match.group(kind))
+    return found
+
+
+def _plain(value: Any) -> Any:
+    """A pikepdf operand as the tokenizer's plain value."""
+    import pikepdf
+
+    if isinstance(value, pikepdf.Name):
+        return str(value)
+    if isinstance(value, pikepdf.String):
+        return bytes(value)
+    if isinstance(value, pikepdf.Array):
+        return [_plain(v) for v in value]
+    if isinstance(value, pikepdf.Dictionary):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, bool) or value is None:
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _content_instructions(content: Any) -> list[tuple[list, str]]:
+    """The instructions of a page (its streams joined) or of a form XObject."""
+    import pikepdf
+
+    if isinstance(content, pikepdf.Page):
+        streams = content.obj.get("/Contents")
+        streams = list(streams) if isinstance(streams, pikepdf.Array) else [streams]
+        data = b"\n".join(s.read_bytes() for s in streams if isinstance(s, pikepdf.Stream))
+    else:
+        data = content.read_bytes()
+    try:
+        return _instructions(data)
+    except (_Unreadable, ValueError):
+        return [([_plain(v) for v in operands], str(operator))
+                for operands, operator in pikepdf.parse_content_stream(content)]
+
+
+
 class _PageReader:
     """Interpret one page's content stream (and its forms) far enough to place the text.
 
@@ -267,7 +425,6 @@ class _PageReader:
 
     def read(self, content: Any, resources: Any, ctm: tuple = IDENTITY, depth: int = 0,
              inherited: dict | None = None) -> None:
-        import pikepdf
 
         if depth > 8:
             return
@@ -283,8 +440,7 @@ class _PageReader:
         path_points: list[tuple[float, float]] = []
         outlines: list[list[tuple[float, float]]] = []
         clip_next = False
-        for operands, operator in pikepdf.parse_content_stream(content):
-            op = str(operator)
+        for operands, op in _content_instructions(content):
             if op in _COLOUR_OPERATORS:
                 self._colour(op, operands, state, resources)
             elif op == "gs":
@@ -302,7 +458,7 @@ class _PageReader:
                 state["ctm"] = _multiply(tuple(float(v) for v in operands), state["ctm"])
             elif op in ("BDC", "BMC"):
                 mcid = None
-                if op == "BDC" and isinstance(operands[1], pikepdf.Dictionary):
+                if op == "BDC" and len(operands) > 1 and isinstance(operands[1], dict):
                     mcid = operands[1].get("/MCID")
                     mcid = int(mcid) if mcid is not None else None
                 mcids.append(mcid if mcid is not None else (mcids[-1] if mcids else None))
@@ -330,7 +486,7 @@ class _PageReader:
             elif op == "Ts":
                 state["rise"] = float(operands[0])
             elif op == "Tf":
-                font = resources.get("/Font", {}).get(str(operands[0])) if resources else None
+                font = resources.get("/Font", {}).get(operands[0]) if resources else None
                 state["font"] = self._font(font) if font is not None else None
                 state["size"] = float(operands[1])
             elif op in ("Tj", "TJ", "'", '"'):
@@ -371,7 +527,7 @@ class _PageReader:
             elif op == "sh":  # a gradient over the clipped area: read from pixels
                 self._picture(state["clip"] or (-1e6, -1e6, 1e6, 1e6))
             elif op == "Do" and resources is not None:
-                xobject = resources.get("/XObject", {}).get(str(operands[0]))
+                xobject = resources.get("/XObject", {}).get(operands[0])
                 if xobject is None:
                     continue
                 if xobject.get("/Subtype") == "/Image":
@@ -414,9 +570,7 @@ class _PageReader:
 
     def _colour(self, op: str, operands: Any, state: dict, resources: Any) -> None:
         """Follow the fill colour (the stroke colour does not colour text)."""
-        import pikepdf
-
-        values = [float(v) for v in operands if not isinstance(v, pikepdf.Name)]
+        values = [float(v) for v in operands if isinstance(v, int | float)]  # not a name
         if op == "cs":
             state["space"] = _components(str(operands[0]), resources)
             state["fill"] = (0.0, 0.0, 0.0) if state["space"] else None  # black at first
@@ -441,7 +595,6 @@ class _PageReader:
         return loaded
 
     def _show(self, items: Any, tm: tuple, state: dict, mcid: int | None) -> tuple:
-        import pikepdf
 
         font: _Font | None = state["font"]
         size, th = state["size"], state["th"]
@@ -449,13 +602,16 @@ class _PageReader:
         advance = 0.0
         text: list[str] = []
         glyph0 = False
+        if isinstance(items, _TextArray):
+            items, adjust = items.items(bool(font and font.two_byte))
+            advance -= adjust / 1000 * size * th
         for item in items:
-            if not isinstance(item, pikepdf.String):
-                advance -= float(item) / 1000 * size * th
+            if not isinstance(item, bytes):
+                advance -= item / 1000 * size * th
                 continue
             if font is None:
                 continue
-            data = bytes(item)
+            data = item
             if font.two_byte:
                 codes = struct.unpack(f">{len(data) // 2}H", data[:len(data) // 2 * 2])
                 glyph0 = glyph0 or (font.identity_gid and 0 in codes)
@@ -1183,7 +1339,10 @@ def check_contrast(doc: Document) -> Iterator[Problem]:
 def _section_starts(doc: Document) -> set[int]:
     """Pages where a chapter, the disclaimer, a notes page or the back cover begins."""
     dests = doc.destinations
-    anchors = [anchor for anchor, _name in _chapter_ids(doc)] + ["disclaimer"]
+    # The back cover opens with its "When to call" panel (templates/back-cover.html):
+    # an untagged file (PDF/X) knows where it starts only by that anchor.
+    anchors = [anchor for anchor, _name in _chapter_ids(doc)] + ["disclaimer",
+                                                                 "when-to-call-back"]
     starts = {dests[a] for a in anchors if dests.get(a)}
     starts.add(len(doc.pages))  # the back cover
     starts.update(el.page for el in doc.elements if el.tag == "H1")
@@ -1230,14 +1389,29 @@ def check_fullness(doc: Document) -> Iterator[Problem]:
         if page.number + 1 in starts or page.number in forms:
             continue  # a chapter's last page may be short; a form is as long as it is
         body = doc.body_runs(page.number)
-        if not body:
-            continue
         x0, _y0, x1, _y1 = doc.box(page.number)  # printer's marks lie outside the trim
+        if not body:
+            if not any(low < top and high > bottom and left < x1 and right > x0
+                       for left, low, right, high in page.marks):  # an image, a drawing
+                yield _problem(doc, "page-hole", WARNING, "the page is empty: nothing is set "
+                               "between its running head and its footer", page.number,
+                               hint="look for a page break that leaves nothing before it")
+            continue
         lows = [r.y for r in body] + [low for left, low, right, high in page.marks
                                       if bottom - 1 < low and high < top + 1
                                       and x0 - 1 < left and right < x1 + 1]
         used = (top - min(lows)) / (top - bottom)
         if used < MIN_FULL:
+            authored = [name for name, number in doc.destinations.items()
+                        if number == page.number + 1 and name.startswith("newpage-")]
+            if authored:  # content.py names each ::: newpage by file stem and line
+                stem, _, line = authored[0].removeprefix("newpage-").rpartition("-")
+                yield _problem(doc, "page-hole", WARNING,
+                               f"the page is {used:.0%} full: an author's page break "
+                               f"(::: newpage in chapters/{stem}.md, line {line}) ends it",
+                               page.number, hint="remove that ::: newpage, or keep more "
+                               "before it")
+                continue
             cause = next((line for line in doc.lines(page.number + 1, body_only=True)
                           if line.strip()), "")
             cause = _short(cause, 40)

@@ -7,6 +7,7 @@ clinic overrides one partial (say, the cover) without copying the rest.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gettext as gettext_module
 import re
 from dataclasses import replace
@@ -31,10 +32,14 @@ DEFAULT_DISCLAIMER_SHORT = N_(
     "General information only, not medical advice. Ask your care team.")
 # The footer's disclaimer where the project's short one does not fit on one line.
 FOOTER_DISCLAIMER = N_("Not medical advice: ask your care team.")
-# Characters of footer text that fit on one line beside the page number: 9 pt
-# footers (large print: 18 pt over the full width, page numbers at the top).
-FOOTER_ROOM = {"a5-booklet": 62, "half-letter-booklet": 58, "large-print": 58, "screen": 62}
-FOOTER_ROOM_DEFAULT = 95
+# Room for the footer text on one line, in mm, and its size in pt: the text
+# area less the page number beside it (booklets: the 78 % box of
+# styles/format-a5-booklet.css; large print: the full width at 18 pt, the page
+# number being at the top). The text is measured with the edition's fonts.
+FOOTER_ROOM_MM = {"a5-booklet": 0.78 * 119, "half-letter-booklet": 0.78 * 110.7,
+                  "large-print": 174, "screen": 126 - 30, "letter": 175.9 - 30}
+FOOTER_ROOM_DEFAULT_MM = 170 - 30
+FOOTER_PT = {"large-print": 18}
 # Alt text of the theme's box icons (styles/icons/KIND.svg).
 BOX_ICONS = {"keypoints": N_("Information"), "todo": N_("Checklist"), "call": N_("Telephone")}
 # Alt text of the empty box printed before each item of a "- [ ] " list: a screen
@@ -68,29 +73,82 @@ def css_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def text_width(text: str) -> int:
-    """Width in Latin-character units: a CJK ideograph is as wide as two letters."""
-    import unicodedata
+@functools.cache
+def _font_metrics(family: str):
+    """(code point -> advance in em) for the file fontconfig gives a family, or None."""
+    from booklet.check import find_font
 
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    font = find_font(family)
+    if not font.file or font.matched != family:
+        return None
+    from fontTools.ttLib import TTFont
+
+    ttf = TTFont(font.file, fontNumber=font.index, lazy=True)
+    try:
+        upem = ttf["head"].unitsPerEm
+        hmtx = ttf["hmtx"]
+        return {cp: hmtx[name][0] / upem for cp, name in (ttf.getBestCmap() or {}).items()}
+    finally:
+        ttf.close()
+
+
+def text_advance(text: str, language: str, size_pt: float) -> float:
+    """Width of one line of text in pt, set in the edition's fonts (no kerning).
+
+    Each character is measured in the first font of the language's stack that
+    has it, as fontconfig and Pango pick it; shaping (Arabic joining) makes
+    the real line a little narrower, never much wider.
+    """
+    from booklet.check import font_stack
+
+    fonts = [m for m in (_font_metrics(f) for f in font_stack(language)) if m]
+    total = 0.0
+    for ch in text:
+        advance = next((m[ord(ch)] for m in fonts if ord(ch) in m), None)
+        total += 1.0 if advance is None else advance  # unknown: as wide as an ideograph
+    return total * size_pt
 
 
 def footer_text(disclaimer_short: str, fallback: str, format_name: str,
-                version: str = "") -> str:
+                version: str = "", language: str = "en", version_number: str = "") -> str:
     """The footer line: the short disclaimer and the version, on one line.
 
-    The project's short disclaimer where it fits, else the theme's shorter one
-    (every format, every language: a footer never wraps).
+    The project's short disclaimer where it fits, else the theme's shorter one,
+    else that one with the bare version number (every format, every language:
+    a footer never wraps). Widths are measured in the edition's fonts.
     """
-    room = FOOTER_ROOM.get(format_name, FOOTER_ROOM_DEFAULT)
+    room = FOOTER_ROOM_MM.get(format_name, FOOTER_ROOM_DEFAULT_MM) * 72 / 25.4 * 0.96
+    size = FOOTER_PT.get(format_name, 9)
     own = f"{disclaimer_short} · {version}" if version else disclaimer_short
-    if text_width(own) > 1.5 * FOOTER_ROOM_DEFAULT:
+    if text_advance(own, language, 9) > 1.5 * FOOTER_ROOM_DEFAULT_MM * 72 / 25.4:
         return own  # not short at all: the author's to shorten (preflight: footer-wraps)
-    for text in (disclaimer_short, fallback):
-        line = f"{text} · {version}" if version else text
-        if text_width(line) <= room:
+    candidates = [f"{text} · {version}" if version else text
+                  for text in (disclaimer_short, fallback)]
+    if version_number:
+        candidates.append(f"{fallback} · {version_number}")
+    for line in candidates:
+        if text_advance(line, language, size) <= room:
             return line
-    return f"{fallback} · {version}" if version else fallback
+    return candidates[-1]
+
+
+# Large print sets the chapter and the page number side by side at 18 pt in
+# the 174 mm text width (styles/format-large-print.css, templates/page.css).
+HEAD_ROOM_MM = {"large-print": 174 - 8}
+HEAD_PT = {"large-print": 18}
+
+
+def head_page_pattern(titles: list[str], pattern: str, language: str,
+                      format_name: str) -> str:
+    """The page number beside the running head: "Page {page} of {pages}" where the
+    longest running head fits beside it on one line, else the compact "{page} / {pages}"."""
+    room = HEAD_ROOM_MM.get(format_name)
+    if room is None:
+        return pattern
+    size = HEAD_PT[format_name]
+    widest = max((text_advance(t, language, size) for t in titles), default=0.0)
+    number = text_advance(pattern.format(page="88", pages="88"), language, size)
+    return pattern if widest + number <= room * 72 / 25.4 * 0.96 else "{page} / {pages}"
 
 
 def page_of_css(template: str, counter_style: str = "decimal") -> str:
@@ -290,7 +348,7 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
     disclaimer_short = (text.get("disclaimer_short") or project.disclaimer_short
                         or _(DEFAULT_DISCLAIMER_SHORT))
     footer = footer_text(disclaimer_short, _(FOOTER_DISCLAIMER), fmt.name,
-                         f"{_('Version')} {project.version}")
+                         f"{_('Version')} {project.version}", language, project.version)
     created = project.published.isoformat() if project.published else ""
     env = _environment(project, translations)
     import jinja2
@@ -333,6 +391,10 @@ def render_html(project: Project, edition: Edition, chapters: list[Chapter], *,
             footer_css=css_string(footer),
             css_string=css_string,
             page_of_css=page_of_css(_("Page {page} of {pages}"), lang.counter_style),
+            head_page_css=page_of_css(head_page_pattern(
+                [c.title for c in chapters] + [_("Important: about this handout"),
+                                               _("When to call"), _("Notes")],
+                _("Page {page} of {pages}"), language, fmt.name), lang.counter_style),
             logo=project.clinic.logo.as_uri() if project.clinic.logo else "",
             stylesheets=stylesheets,
             created=created,

@@ -16,7 +16,9 @@ import hashlib
 import json
 import re
 import tomllib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -97,20 +99,48 @@ def catalog_messages(path: Path) -> list:
     """
     if not path.is_file():
         return []
+    data = path.read_bytes()
+    # Parsing a catalog with Babel is most of a no-change rebuild's time: the result is
+    # kept by the file's bytes (and Babel's version), so an unchanged catalog is not parsed.
+    from booklet.files import user_cache, write_atomic
+
+    cached = user_cache("catalogs") / f"{_sha(data + _babel_version().encode())}.json"
+    try:
+        return json.loads(cached.read_bytes())
+    except (OSError, ValueError):
+        pass
+    messages = _parse_catalog(path, data)
+    from contextlib import suppress
+
+    with suppress(OSError, BookletError):  # a read-only home: only slower next time
+        write_atomic(cached, json.dumps(messages, ensure_ascii=False).encode())
+    return messages
+
+
+@cache
+def _babel_version() -> str:
+    from booklet.manifest import _installed_versions
+
+    return "\0" + _installed_versions(("babel",))[0]
+
+
+def _parse_catalog(path: Path, data: bytes) -> list:
+    import io
+
     from babel.messages.pofile import read_po
 
-    with path.open("rb") as handle:
-        try:
-            catalog = read_po(handle)
-        except Exception as exc:  # noqa: BLE001 (Babel raises several kinds)
-            raise BookletError(f"{path}: not a readable PO file: {exc}") from None
+    try:
+        catalog = read_po(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001 (Babel raises several kinds)
+        raise BookletError(f"{path}: not a readable PO file: {exc}") from None
     messages = [["plural-forms", catalog.plural_forms]]
     for message in catalog:
         if not message.id:
             continue
         messages.append([message.context or "", message.id, message.string,
                          sorted(message.flags)])
-    return sorted(messages[1:], key=json.dumps) + messages[:1]
+    # Plural ids and strings as lists, not tuples: the same value as read from the cache.
+    return json.loads(json.dumps(sorted(messages[1:], key=json.dumps) + messages[:1]))
 
 
 def _referenced_images(project: Project, texts: list[str]) -> list[Path]:
@@ -135,6 +165,51 @@ def fingerprint_parts(project: Project, language: str) -> dict[str, str]:
     texts, the catalog, the theme or the tool.
     """
     from booklet import __version__
+
+    parts, texts = _parts_of_every_language(project)
+    parts, texts = dict(parts), list(texts)
+    root = project.root.resolve()
+
+    def add_file(path: Path) -> None:
+        path = path.resolve()
+        if path.is_file():
+            name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+            parts[name] = _sha(path.read_bytes())
+
+    if language != project.source_language:
+        catalog = catalog_path(project, language)
+        messages = catalog_messages(catalog)
+        parts[f"locales/{language}"] = _sha(_canonical(messages))
+        texts += [m[2] if isinstance(m[2], str) else " ".join(m[2]) for m in messages
+                  if len(m) == 4]
+    for path in _referenced_images(project, texts):
+        add_file(path)
+    parts["booklet"] = __version__
+    return dict(sorted(parts.items()))
+
+
+# While set (one build's plan), the parts every language shares are read once per project.
+_SHARED_PARTS: dict | None = None
+
+
+@contextmanager
+def one_read_of_shared_parts():
+    """Read the files every language's fingerprint hashes once while fingerprinting
+    several languages in one go (a build's plan); each call outside reads them again."""
+    global _SHARED_PARTS
+    outer = _SHARED_PARTS
+    if outer is None:
+        _SHARED_PARTS = {}
+    try:
+        yield
+    finally:
+        _SHARED_PARTS = outer
+
+
+def _parts_of_every_language(project: Project) -> tuple[dict[str, str], list[str]]:
+    """The fingerprint parts (and the source texts) that do not depend on the language."""
+    if _SHARED_PARTS is not None and project in _SHARED_PARTS:
+        return _SHARED_PARTS[project]
     from booklet.project import theme_dir
 
     root = project.root.resolve()
@@ -157,18 +232,11 @@ def fingerprint_parts(project: Project, language: str) -> dict[str, str]:
     if project.clinic.logo:
         add_file(project.clinic.logo)
     parts["booklet.toml"] = _sha(_canonical(handout_texts(project)))
-    if language != project.source_language:
-        catalog = catalog_path(project, language)
-        messages = catalog_messages(catalog)
-        parts[f"locales/{language}"] = _sha(_canonical(messages))
-        texts += [m[2] if isinstance(m[2], str) else " ".join(m[2]) for m in messages
-                  if len(m) == 4]
-    for path in _referenced_images(project, texts):
-        add_file(path)
     theme = theme_dir()
     parts["theme"] = _tree_hash(theme, [theme / "templates", theme / "styles"])
-    parts["booklet"] = __version__
-    return dict(sorted(parts.items()))
+    if _SHARED_PARTS is not None:
+        _SHARED_PARTS[project] = (parts, texts)
+    return parts, texts
 
 
 def fingerprint(project: Project, language: str) -> str:

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from handout_copy import HANDOUT_PARTS, REPO, copy_handout  # noqa: F401 (tests import them)
 
-REPO = Path(__file__).resolve().parents[1]
 PROJECTS = Path(__file__).resolve().parent / "projects"
-HANDOUT_PARTS = ("booklet.toml", "chapters", "assets", "locales", "reviews.toml")
-
-
-def copy_handout(dest: Path) -> Path:
-    """Copy the repository's own ANKL handout project (content only) to dest."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in HANDOUT_PARTS:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name)
-        elif source.is_file():
-            shutil.copy2(source, dest / name)
-    return dest
 
 
 @pytest.fixture

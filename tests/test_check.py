@@ -77,3 +77,25 @@ def test_stylesheet_problem_names_file_and_line(tmp_path: Path):
     assert [(p.code, p.level, p.location.rsplit(":", 1)[0]) for p in problems] == [
         ("css-ignored", "warning", "styles/custom.css:3")]
     assert "font-size" in problems[0].message
+
+
+def test_font_coverage_kept_on_disk_is_the_fonts_own(tmp_path: Path, monkeypatch):
+    """The coverage read back from the cache is the font's cmap; a changed font is read again."""
+    from fontTools.ttLib import TTFont
+
+    from booklet import check
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    font = check.find_font("Noto Sans")
+    copy = tmp_path / "font.ttf"
+    shutil.copy(font.file, copy)
+    cmap = set(TTFont(copy, fontNumber=font.index).getBestCmap())
+    for _ in range(2):  # computed, then read from the cache
+        check._cmap.cache_clear()
+        coverage = check._cmap(str(copy), font.index)
+        assert [c for c in range(0x3000) if (c in coverage) != (c in cmap)] == []
+    assert len(list((tmp_path / "cache" / "booklet" / "cmaps").iterdir())) == 1
+    copy.write_bytes(copy.read_bytes() + b"\0" * 4)  # another file now: another entry
+    check._cmap.cache_clear()
+    check._cmap(str(copy), font.index)
+    assert len(list((tmp_path / "cache" / "booklet" / "cmaps").iterdir())) == 2

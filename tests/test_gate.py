@@ -85,6 +85,18 @@ def test_an_unstamped_draft_is_refused(hidden_attempt, tmp_path: Path):
         pdf.require_draft_mark((tmp_path / "tampered.pdf").read_bytes(), "x.pdf")
 
 
+@pytest.mark.parametrize("after", [b"0 0 100 100 re f", b"BT /F1 12 Tf (x) Tj ET"])
+def test_anything_drawn_after_the_mark_is_refused(hidden_attempt, tmp_path: Path, after):
+    import pikepdf
+
+    path, _ = hidden_attempt
+    with pikepdf.open(path) as document:
+        document.pages[0].contents_add(pikepdf.Stream(document, after))
+        document.save(tmp_path / "covered.pdf")
+    with pytest.raises(BookletError, match="page 1: the DRAFT mark is not drawn last"):
+        pdf.require_draft_mark((tmp_path / "covered.pdf").read_bytes(), "x.pdf")
+
+
 # --- the fingerprint covers what prints, and says what changed ------------------------
 
 CHANGES = {

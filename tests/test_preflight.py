@@ -436,3 +436,25 @@ def test_unreadable_pdf_is_one_message(tmp_path):
     path.write_bytes(b"%PDF-1.7 not really")
     with pytest.raises(BookletError, match="not a readable PDF"):
         preflight(path, A4, load_project(FIXTURE))
+
+
+@pytest.mark.parametrize("content", [
+    b"q 1 0 0 -1 0 841.89 cm /Span <</MCID 3>> BDC BT /F1 12 Tf 0 0 Td "
+    b"[<0012>-5<00130014>.5<>] TJ (a\\(b\\) \\101\\\nc) Tj ET EMC Q",
+    b"BT /F1 9 Tf [(one) -20 (two)] TJ 1 2 Td 3.5 -.5 (x) \" T* <41 42 4> ' ET",
+    b"0 0 10 10 re f /Im0 Do [1 2] 0 d BI /W 1 /H 1 /BPC 8 /CS /G ID \x00 EI",
+    b"/P <</MCID 1 /Alt (a [b] <c>) /K [true false null]>> BDC 1 -2 m 3 4 l S EMC",
+])
+def test_the_content_reader_reads_what_pikepdf_reads(content: bytes):
+    """The preflight's own tokenizer gives pikepdf's instructions as plain values."""
+    import pikepdf
+
+    from booklet.preflight import _content_instructions, _plain, _TextArray
+
+    with pikepdf.new() as pdf:
+        stream = pikepdf.Stream(pdf, content)
+        expected = [([_plain(v) for v in operands], str(op))
+                    for operands, op in pikepdf.parse_content_stream(stream)]
+        read = [([v.values() if isinstance(v, _TextArray) else v for v in operands], op)
+                for operands, op in _content_instructions(stream)]
+        assert read == expected

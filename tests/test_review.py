@@ -68,3 +68,23 @@ def test_style_and_contact_changes_invalidate_approval(handout: Path):
 def test_approve_unknown_language_names_the_key(handout: Path):
     with pytest.raises(BookletError, match="key 'languages': 'xx' is not one of"):
         approve(load_project(handout), "xx", "Dr. C")
+
+
+def test_catalog_messages_kept_by_the_files_bytes(handout: Path, tmp_path: Path, monkeypatch):
+    """A no-change rebuild reads the parsed catalog back; any edit is parsed anew."""
+    from booklet.review import catalog_messages
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    project = load_project(handout)
+    language = next(lang for lang in project.languages if lang != project.source_language)
+    before = fingerprint(project, language)
+    po = handout / "locales" / language / "LC_MESSAGES" / "booklet.po"
+    first = catalog_messages(po)
+    assert catalog_messages(po) == first
+    assert fingerprint(project, language) == before
+    assert len(list((tmp_path / "cache" / "booklet" / "catalogs").iterdir())) == 1
+    text = po.read_text(encoding="utf-8")
+    po.write_text(text.replace('msgstr "', 'msgstr "x', 2).replace('msgstr "x', 'msgstr "', 1),
+                  encoding="utf-8")
+    assert catalog_messages(po) != first
+    assert fingerprint(project, language) != before
