@@ -1371,9 +1371,16 @@ def _form_pages(doc: Document) -> set[int]:
     return forms
 
 
+def _shape(doc: Document, number: int) -> tuple[int, int]:
+    """A page's width and height in whole points: a change of shape forces a break."""
+    x0, y0, x1, y1 = doc.box(number)
+    return round(x1 - x0), round(y1 - y0)
+
+
 @check("fullness", "layout", ("page-hole",))
 def check_fullness(doc: Document) -> Iterator[Problem]:
-    """No body page less than a third full, unless it ends a chapter (or is a form)."""
+    """No body page less than a third full, unless it ends a chapter, is a form or
+    comes before a page of another shape."""
     pages = len(doc.pages)
     if pages < 4:
         return
@@ -1388,6 +1395,8 @@ def check_fullness(doc: Document) -> Iterator[Problem]:
     for page in doc.pages[2:-1]:  # after the cover and contents, before the back cover
         if page.number + 1 in starts or page.number in forms:
             continue  # a chapter's last page may be short; a form is as long as it is
+        if _shape(doc, page.number + 1) != _shape(doc, page.number):
+            continue  # what follows needs a page of another shape (a landscape form)
         body = doc.body_runs(page.number)
         x0, _y0, x1, _y1 = doc.box(page.number)  # printer's marks lie outside the trim
         if not body:

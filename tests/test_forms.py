@@ -250,3 +250,19 @@ def test_a_longer_form_runs_on_without_a_blank_page(tmp_path):
     assert "How bad (0-10)" in pages[start]  # the heading keeps its form
     assert "How bad (0-10)" in pages[start + 1]  # the header repeats where it runs on
     assert "These pages are for you to write on." in pages[start - 1]  # no blank page
+
+
+def test_a_short_page_before_a_landscape_form_is_not_a_hole(tmp_path):
+    """Large print turns a form's page sideways, so the text before it must end
+    its page: the page-hole check knows a change of page shape forces that break."""
+    shutil.copytree(FIXTURE, tmp_path / "p")
+    records = next(p for p in (tmp_path / "p" / "chapters").glob("*.md")
+                   if "::: newpage" in p.read_text())
+    records.write_text(records.read_text().replace("::: newpage\n", "", 1))
+    result = build_edition(tmp_path / "p", Edition("en", "large-print"), tmp_path / "out")
+    pages = [normalize(page.extract_text() or "") for page in PdfReader(result.path).pages]
+    short = next(i for i, text in enumerate(pages)
+                 if "These pages are for you to write on." in text)
+    assert "Symptom diary" not in pages[short]  # the form needed a page of its own
+    assert "Symptom diary" in pages[short + 1]
+    assert not [p for p in result.problems if p.code == "page-hole"], result.problems
