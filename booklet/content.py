@@ -222,20 +222,24 @@ def sanitize(fragment: str) -> str:
                      url_schemes=URL_SCHEMES, link_rel=None, strip_comments=True)
 
 
+def _smarty_quotes(language: str) -> dict[str, str]:
+    """Quote marks are a language fact (booklet.language), as the :lang() CSS is."""
+    from booklet.language import language as language_of
+
+    try:
+        return language_of(language).smarty_quotes
+    except BookletError:  # a tag Babel does not know: the project check names it
+        return language_of("en").smarty_quotes
+
+
 def _markdown(language: str, slug: str | Callable[[], str], *extra):
     """A Markdown with the theme's extensions; ``slug`` (or a function that gives the
     current one) prefixes heading ids, so chapters never share an id."""
     import markdown
     from markdown.extensions.toc import slugify_unicode
 
-    from booklet.language import language as language_of
-
     prefix = slug if callable(slug) else (lambda: slug)
-    # Quote marks are a language fact (booklet.language), as the :lang() CSS is.
-    try:
-        quotes = language_of(language).smarty_quotes
-    except BookletError:  # a tag Babel does not know: the project check names it
-        quotes = language_of("en").smarty_quotes
+    quotes = _smarty_quotes(language)
     return markdown.Markdown(
         extensions=["tables", "attr_list", "def_list", "footnotes", "admonition",
                     "smarty", "toc", "sane_lists", *extra],
@@ -278,9 +282,16 @@ def _web_links_only():
 
 @functools.lru_cache(maxsize=32)
 def _inline_markdown_instance(language: str, thread: int):
-    """One Markdown per language and thread, reset between cells: building one with all
-    its extensions costs about three times converting a cell."""
-    return _markdown(language, "x", _web_links_only())
+    """One Markdown per language and thread, reset between cells: building one costs
+    about three times converting a cell. A cell or caption is one line of text, so it
+    takes only what a line can use (emphasis, links, quotes, attributes); headings'
+    ids, footnotes, boxes and lists would run on every cell for nothing."""
+    import markdown
+
+    return markdown.Markdown(extensions=["attr_list", "smarty", _web_links_only()],
+                             extension_configs={"smarty": {
+                                 "substitutions": _smarty_quotes(language)}},
+                             output_format="html")
 
 
 def inline_markdown(text: str, language: str, where: str = "") -> str:
