@@ -39,7 +39,7 @@ from booklet.project import load_project
 from booklet.render import Edition, format_date, language_name
 from booklet.review import approval, approve, catalog_path
 
-from conftest import PROJECTS, REPO, copy_handout, normalize, page_texts
+from conftest import PROJECTS, REPO, normalize, page_texts
 
 SHIPPED = ("es", "pt-BR", "zh-Hans", "ar")
 FIVE = PROJECTS / "five-scripts"
@@ -730,21 +730,12 @@ def test_every_written_po_file_passes_msgfmt_check(translated: Path):
     assert "Generated-By: booklet" in po.read_text(encoding="utf-8")
 
 
-def test_shipped_catalogs_are_valid_and_up_to_date(tmp_path: Path):
+def test_shipped_catalogs_are_valid():
+    """Whether they are up to date with the English is the product's concern, not
+    the tool's: CI runs ``booklet i18n update`` and fails on a difference, so a
+    clinician's correction of the English breaks no test."""
     for path in sorted((REPO / "locales").rglob("*.po*")):
         assert _msgfmt_check(path) == "", path
-    root = copy_handout(tmp_path / "handout")
-    written = i18n.update(load_project(root))
-    def content(path: Path) -> list[str]:
-        # References move whenever a template or chapter gains a line; the rest
-        # (headers, flags, wrapping, plural forms) must be exactly what update writes.
-        return [line for line in path.read_text(encoding="utf-8").split("\n")
-                if not line.startswith("#:")]
-
-    for path in written:
-        shipped = REPO / path.relative_to(root)
-        assert content(path) == content(shipped), \
-            f"{shipped} is not what booklet i18n update writes: run it and commit"
 
 
 def test_status_exits_non_zero_on_a_problem(translated: Path):
