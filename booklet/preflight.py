@@ -1431,6 +1431,22 @@ def check_fullness(doc: Document) -> Iterator[Problem]:
                            hint="let the box or table break, or keep it with less")
 
 
+@check("back-cover", "layout", ("back-cover-spills",))
+def check_back_cover(doc: Document) -> Iterator[Problem]:
+    """The back cover is one page: its last lines alone on another page look lost,
+    and a folded booklet has one outside back."""
+    start = doc.destinations.get("when-to-call-back")
+    pages = len(doc.pages)
+    if start and start < pages:
+        spilled = next((line for line in doc.lines(pages, body_only=True) if line.strip()), "")
+        yield _problem(doc, "back-cover-spills", WARNING,
+                       f"the back cover runs over {pages - start + 1} pages"
+                       + (f" ({_short(spilled, 40)!r} is alone on page {pages})"
+                          if spilled else ""), pages,
+                       hint="shorten the clinic's details or sources in booklet.toml, or "
+                       "tighten the back cover in the project's CSS")
+
+
 @check("footer", "layout", ("footer-wraps",))
 def check_footer(doc: Document) -> Iterator[Problem]:
     """The footer line is one line: one baseline at the foot of each page."""

@@ -70,7 +70,13 @@ def _plant(root: Path) -> None:
                       .replace('short = "General information only."',
                                'short = "General information only: this guide does not '
                                "replace the advice that your own care team gives you, so "
-                               'ask them about anything you are not sure of."'))
+                               'ask them about anything you are not sure of."')
+                      # More sources than the back cover holds: it runs onto a page more.
+                      .replace('sources = ["A test fixture written for booklet\'s own tests."]',
+                               "sources = [" + ", ".join(
+                                   f'"Source {n}: a long reference that a clinic might cite '
+                                   f'for its handout, with its journal and year."'
+                                   for n in range(1, 16)) + "]"))
 
 
 @pytest.fixture(scope="module")
@@ -251,10 +257,17 @@ def test_contrast_measures_what_is_painted_under_the_text(tmp_path):
     assert problems(b"0.1 g " + text + b" 0.3 g 20 130 200 50 re f") == []
 
 
+def test_a_back_cover_on_two_pages_is_named(found, planted):
+    problem = _one(found, "back-cover-spills")
+    pages = len(page_texts(planted[1]))
+    assert problem.level == WARNING and f"page {pages}" in problem.location
+    assert "runs over 2 pages" in problem.message
+
+
 def test_nothing_else_is_reported(found):
     expected = {"image-alt", "heading-skip", "text-too-small", "review-overdue",
                 "review-draft", "text-outside", "page-hole", "footer-wraps", "empty-chapter",
-                "contrast-low", "contrast-low-grey"}
+                "contrast-low", "contrast-low-grey", "back-cover-spills"}
     assert {p.code for p in found} == expected
 
 
