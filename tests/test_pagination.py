@@ -190,3 +190,32 @@ def test_the_preflight_names_an_authors_page_break_as_the_cause(tmp_path):
     holes = [p for p in preflight(result.path, edition, load_project(root))
              if p.code == "page-hole"]
     assert any("::: newpage in chapters/03-forms.md, line 7" in p.message for p in holes), holes
+
+
+def _pages_holding(layout, css_class: str) -> list[int]:
+    return [number for number, page in enumerate(layout.document.pages, start=1)
+            if any(getattr(b, "element", None) is not None
+                   and css_class in (b.element.get("class") or "").split()
+                   for b in _boxes(page._page_box))]
+
+
+def test_a_call_box_is_never_split_from_its_numbers(tmp_path):
+    """Wherever the text before it ends, a call box (title, triggers and the
+    clinic's numbers at its end) lies on one page; shifted down line by line,
+    the fixture's box would otherwise straddle an A5 page break."""
+    import shutil
+
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    chapter = root / "chapters" / "01-questions.md"
+    text = chapter.read_text(encoding="utf-8")
+    filler = "Call sooner rather than later.\n\n"
+    spans = []
+    for lines in range(0, 16, 2):
+        chapter.write_text(text.replace("## When should I call?\n",
+                                        "## When should I call?\n\n" + filler * lines),
+                           encoding="utf-8")
+        layout = lay_out(load_project(root), "en", "a5-booklet")
+        spans.append(_pages_holding(layout, "call"))
+    assert all(len(pages) == 1 for pages in spans), spans
+    assert len({pages[0] for pages in spans}) > 1  # the filler did move the box
