@@ -124,7 +124,7 @@ def test_no_body_paragraph_ends_in_a_lone_short_word(layouts, fmt):
     assert checked >= 5  # the fixture's paragraphs run over two lines or more
 
 
-@pytest.mark.parametrize("fmt", ["a5-booklet", "half-letter-booklet"])
+@pytest.mark.parametrize("fmt", ["a5-booklet", "half-letter-booklet", "screen"])
 def test_chinese_table_heads_wrap_between_words_inside_the_page(layouts, fmt):
     from weasyprint.formatting_structure import boxes
 
