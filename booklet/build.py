@@ -238,25 +238,7 @@ def _layout_padded(project: Project, fmt: Format, html_for: Callable[[int], str]
                 f"pages, not a multiple of {fmt.pad_to}: a notes page must fit on one page; "
                 "show fewer ruled lines (.notes-lines .line:nth-child(n+N) {display: none}) "
                 f"in styles/{fmt.stylesheet} or styles/custom.css")
-    if fmt.pad_to > 1 and _back_cover_pages(layout) > 1:
-        warnings.append(Problem(
-            "back-cover-overflow", WARNING,
-            f"format {fmt.name!r}: the back cover runs over {_back_cover_pages(layout)} pages, "
-            "so the folded booklet's outside back is not the whole back cover",
-            hint=f"shorten the sources or the clinic details in {project.config_path}"))
     return layout, missing
-
-
-def _back_cover_pages(layout) -> int:
-    """Count the pages at the end laid out on the back-cover page type."""
-    count = 0
-    for page in reversed(layout.document.pages):
-        # WeasyPrint keeps the page type on its private page box; without it, skip the check.
-        page_type = getattr(getattr(page, "_page_box", None), "page_type", None)
-        if getattr(page_type, "name", None) != "back-cover":
-            break
-        count += 1
-    return count
 
 
 def build(project: Project | Path | str, edition: Edition, out_dir: Path | str = "dist") -> Path:

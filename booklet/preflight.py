@@ -1441,6 +1441,8 @@ def check_back_cover(doc: Document) -> Iterator[Problem]:
         spilled = next((line for line in doc.lines(pages, body_only=True) if line.strip()), "")
         yield _problem(doc, "back-cover-spills", WARNING,
                        f"the back cover runs over {pages - start + 1} pages"
+                       + (", so the folded booklet's outside back is not the whole back cover"
+                          if doc.edition.format.endswith("-booklet") else "")
                        + (f" ({_short(spilled, 40)!r} is alone on page {pages})"
                           if spilled else ""), pages,
                        hint="shorten the clinic's details or sources in booklet.toml, or "
