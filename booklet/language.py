@@ -290,14 +290,14 @@ def repr_font(family: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-@cache
-def _icu():
-    """ICU's C library through ctypes (libicu, which Debian installs with libxml2);
-    None when it cannot be loaded. Symbols carry the ICU version (ucol_open_72)."""
+def _icu_functions(library_name: str, names: tuple[str, ...]) -> list | None:
+    """Functions of an ICU C library through ctypes (libicu, which Debian installs
+    with libxml2), or None when it cannot be loaded. Symbols carry the ICU
+    version (ucol_open_72), so each name is tried with every suffix."""
     import ctypes
     import ctypes.util
 
-    for name in (ctypes.util.find_library("icui18n"), "libicui18n.so"):
+    for name in (ctypes.util.find_library(library_name), f"lib{library_name}.so"):
         if not name:
             continue
         try:
@@ -306,17 +306,27 @@ def _icu():
             continue
         for suffix in ("", *(f"_{version}" for version in range(99, 49, -1))):
             try:
-                opener = getattr(library, f"ucol_open{suffix}")
-                sort_key = getattr(library, f"ucol_getSortKey{suffix}")
+                return [getattr(library, f"{n}{suffix}") for n in names]
             except AttributeError:
                 continue
-            opener.restype = ctypes.c_void_p
-            opener.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]
-            sort_key.restype = ctypes.c_int32
-            sort_key.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int32,
-                                 ctypes.c_char_p, ctypes.c_int32]
-            return opener, sort_key
     return None
+
+
+@cache
+def _icu():
+    """ICU's collator (libicui18n), or None without it."""
+    import ctypes
+
+    functions = _icu_functions("icui18n", ("ucol_open", "ucol_getSortKey"))
+    if functions is None:
+        return None
+    opener, sort_key = functions
+    opener.restype = ctypes.c_void_p
+    opener.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]
+    sort_key.restype = ctypes.c_int32
+    sort_key.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int32,
+                         ctypes.c_char_p, ctypes.c_int32]
+    return opener, sort_key
 
 
 @cache
@@ -358,34 +368,22 @@ def collation_key(tag: str):
 
 @cache
 def _icu_words():
-    """ICU's word break iterator through ctypes (libicuuc), or None without it."""
+    """ICU's word break iterator (libicuuc), or None without it."""
     import ctypes
-    import ctypes.util
 
-    for name in (ctypes.util.find_library("icuuc"), "libicuuc.so"):
-        if not name:
-            continue
-        try:
-            library = ctypes.CDLL(name)
-        except OSError:
-            continue
-        for suffix in ("", *(f"_{version}" for version in range(99, 49, -1))):
-            try:
-                functions = [getattr(library, f"{n}{suffix}")
-                             for n in ("ubrk_open", "ubrk_first", "ubrk_next", "ubrk_close")]
-            except AttributeError:
-                continue
-            opener, first, following, close = functions
-            opener.restype = ctypes.c_void_p
-            opener.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
-                               ctypes.c_int32, ctypes.POINTER(ctypes.c_int)]
-            for function in (first, following):
-                function.restype = ctypes.c_int32
-                function.argtypes = [ctypes.c_void_p]
-            close.restype = None
-            close.argtypes = [ctypes.c_void_p]
-            return opener, first, following, close
-    return None
+    functions = _icu_functions("icuuc", ("ubrk_open", "ubrk_first", "ubrk_next", "ubrk_close"))
+    if functions is None:
+        return None
+    opener, first, following, close = functions
+    opener.restype = ctypes.c_void_p
+    opener.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
+                       ctypes.c_int32, ctypes.POINTER(ctypes.c_int)]
+    for function in (first, following):
+        function.restype = ctypes.c_int32
+        function.argtypes = [ctypes.c_void_p]
+    close.restype = None
+    close.argtypes = [ctypes.c_void_p]
+    return opener, first, following, close
 
 
 def words(text: str, tag: str) -> list[str]:

@@ -14,10 +14,11 @@ from pathlib import Path
 import pikepdf
 import pytest
 from pypdf import PdfReader
+from test_pages import lay_out as lay_out_edition
 
-from booklet import content, i18n, pdf, render
+from booklet import content, i18n, render
 from booklet.build import build_edition
-from booklet.core import FORMATS, BookletError, Edition
+from booklet.core import BookletError, Edition
 from booklet.project import load_project
 
 from conftest import normalize
@@ -41,18 +42,8 @@ def english_a4(tmp_path_factory, project) -> Path:
 
 @cache
 def lay_out(language: str, fmt: str):
-    """Lay one edition out the way the build does; keep WeasyPrint's page boxes."""
-    project = load_project(FIXTURE)
-    localized = i18n.localize(project, language)
-    chapters = content.load_chapters(project, language,
-                                     translate_chapter=localized.translate_chapter,
-                                     translate=localized.translate)
-    html = localized.finish(render.render_html(
-        project, Edition(language, fmt), chapters, review=None,
-        translations=localized.translations, text=localized.text))
-    return pdf.layout_pdf(html, base_url=project.root,
-                          allowed_roots=render.stylesheet_roots(project),
-                          variant=FORMATS[fmt].pdf_variant).document
+    """Lay one edition of the fixture out the way the build does (test_pages.lay_out)."""
+    return lay_out_edition(load_project(FIXTURE), language, fmt).document
 
 
 def _boxes(page):
